@@ -1,0 +1,38 @@
+import { InvalidArgumentError } from "commander";
+
+/** commander parsers shared by every subcommand. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  if (!m) throw new InvalidArgumentError("expected HOST:PORT or PORT");
+  const port = Number(m[3]);
+  if (port > 65535) throw new InvalidArgumentError("port must be at most 65535");
+  return { host: m[1] || m[2] || "127.0.0.1", port };
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Run `stop` once on SIGTERM/SIGINT; a second signal exits at once. */
+export function onShutdownSignals(handlers: { SIGTERM: () => Promise<void>; SIGINT: () => Promise<void> }): void {
+  let stopping = false;
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.on(sig, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      handlers[sig]().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import { Command, Option } from "commander";
+import { collect, onShutdownSignals, parseListen, parsePositiveInt } from "../common/cli-options.js";
+import { createLogger } from "../common/log.js";
+import { defaultStateDir } from "../common/paths.js";
+import { PROXY_DEFAULTS } from "./defaults.js";
+import { startProxy } from "./start.js";
+
+interface ProxyCliOptions {
+  routes: string;
+  listen: { host: string; port: number };
+  httpListen: { host: string; port: number };
+  http: boolean;
+  domain?: string[];
+  tlsCert: string[];
+  tlsKey: string[];
+  stateDir: string;
+  allowInsecure: boolean;
+  handshakeTimeout: number;
+  maxStartupPacket: number;
+  maxPasswordMessage: number;
+  maxSaslMessage: number;
+  maxClientConnections: number;
+  drainTimeout: number;
+  computeConnectTimeout: number;
+}
+
+const d = PROXY_DEFAULTS;
+
+export function registerProxyCommand(program: Command): void {
+  program
+    .command("proxy")
+    .description(
+      "Run the PostgreSQL proxy: TLS, SNI routing, SCRAM, compute login and splice.\n" +
+        "Signals: SIGHUP reloads routes and certificates, SIGTERM drains, SIGINT exits at once.",
+    )
+    .addOption(new Option("--routes <file>", "static route table (JSON, see README)").env("OROCHI_ROUTES").makeOptionMandatory())
+    .addOption(new Option("--listen <host:port>", "PostgreSQL listener").env("OROCHI_PROXY_LISTEN").argParser(parseListen).default(parseListen(`${d.listenHost}:${d.port}`), `${d.listenHost}:${d.port}`))
+    .addOption(new Option("--http-listen <host:port>", "HTTP listener for /metrics, /healthz, /readyz").env("OROCHI_PROXY_HTTP_LISTEN").argParser(parseListen).default(parseListen(`${d.listenHost}:${d.httpPort}`), `${d.listenHost}:${d.httpPort}`))
+    .option("--no-http", "do not start the HTTP listener")
+    .addOption(new Option("--domain <suffix>", `host-name suffix after the endpoint label, repeatable (default ${d.domains.join(",")})`).env("OROCHI_PROXY_DOMAINS").argParser(collect))
+    .addOption(new Option("--tls-cert <file>", "certificate chain (PEM); repeat with --tls-key for several pairs, chosen by SNI").env("OROCHI_TLS_CERT").argParser(collect).default([]))
+    .addOption(new Option("--tls-key <file>", "private key (PEM) for the --tls-cert at the same position").env("OROCHI_TLS_KEY").argParser(collect).default([]))
+    .addOption(new Option("--state-dir <dir>", "state directory (local CA, keys)").env("OROCHI_HOME").default(defaultStateDir(), "$OROCHI_HOME or ./.orochi"))
+    .addOption(new Option("--allow-insecure", "accept plaintext (non-TLS) client connections").env("OROCHI_PROXY_ALLOW_INSECURE").default(false))
+    .addOption(new Option("--handshake-timeout <ms>", "accept-to-splice deadline").argParser(parsePositiveInt).default(d.handshakeTimeoutMs))
+    .addOption(new Option("--max-startup-packet <bytes>", "largest startup packet").argParser(parsePositiveInt).default(d.maxStartupPacketBytes))
+    .addOption(new Option("--max-password-message <bytes>", "largest cleartext password message").argParser(parsePositiveInt).default(d.maxPasswordMessageBytes))
+    .addOption(new Option("--max-sasl-message <bytes>", "largest SASL message").argParser(parsePositiveInt).default(d.maxSaslMessageBytes))
+    .addOption(new Option("--max-client-connections <n>", "client connections held at once; beyond it 53300").env("OROCHI_PROXY_MAX_CLIENT_CONNECTIONS").argParser(parsePositiveInt).default(d.maxClientConnections))
+    .addOption(new Option("--drain-timeout <ms>", "SIGTERM: wait this long for sessions").argParser(parsePositiveInt).default(d.drainTimeoutMs))
+    .addOption(new Option("--compute-connect-timeout <ms>", "TCP connect to a compute or pooler").argParser(parsePositiveInt).default(d.computeConnectTimeoutMs))
+    .action(async (o: ProxyCliOptions) => {
+      const domains = (o.domain ?? [...d.domains]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+      const certs = o.tlsCert.flatMap((s) => s.split(","));
+      const keys = o.tlsKey.flatMap((s) => s.split(","));
+      if (certs.length !== keys.length) throw new Error("--tls-cert and --tls-key must come in pairs");
+      const log = createLogger("proxy");
+      const proxy = await startProxy({
+        routesFile: o.routes,
+        stateDir: o.stateDir,
+        log,
+        config: {
+          listenHost: o.listen.host,
+          port: o.listen.port,
+          httpHost: o.httpListen.host,
+          httpPort: o.http ? o.httpListen.port : null,
+          domains,
+          certificates: certs.map((certFile, i) => ({ certFile, keyFile: keys[i]! })),
+          requireTls: !o.allowInsecure,
+          handshakeTimeoutMs: o.handshakeTimeout,
+          maxStartupPacketBytes: o.maxStartupPacket,
+          maxPasswordMessageBytes: o.maxPasswordMessage,
+          maxSaslMessageBytes: o.maxSaslMessage,
+          maxClientConnections: o.maxClientConnections,
+          drainTimeoutMs: o.drainTimeout,
+          computeConnectTimeoutMs: o.computeConnectTimeout,
+        },
+      });
+      process.on("SIGHUP", () => {
+        log.info("SIGHUP: reloading routes and certificates");
+        void proxy.reload();
+      });
+      onShutdownSignals({
+        SIGTERM: async () => {
+          await proxy.drain();
+        },
+        SIGINT: () => proxy.close(),
+      });
+      process.stdout.write(
+        JSON.stringify({ event: "ready", port: proxy.port, http_port: proxy.httpPort, ca_file: proxy.caFile, domains }) + "\n",
+      );
+    });
+}

@@ -1,0 +1,117 @@
+import { fakeScramSecret, type ScramSecret } from "../../common/scram/index.js";
+import {
+  HOW_TO_PASS_ENDPOINT,
+  RouterError,
+  parseEndpointLabel,
+  parsePasswordHack,
+  type EndpointAccess,
+  type EndpointRequest,
+  type Router,
+} from "../../router/index.js";
+import {
+  authenticationCleartextPassword,
+  authenticationOk,
+  authenticationSasl,
+  authenticationSaslContinue,
+  authenticationSaslFinal,
+} from "../protocol/backend-messages.js";
+import { FRONTEND_TAGS } from "../protocol/codes.js";
+import { ClientError, SQLSTATE, protocolError } from "../protocol/errors.js";
+import type { PacketReader } from "../protocol/packet-reader.js";
+import { verifyCleartextPassword } from "../scram/password.js";
+import { ScramServerExchange, passwordFailed } from "../scram/server-exchange.js";
+import type { ClientTransport } from "./client-transport.js";
+
+export interface AuthLimits {
+  maxPasswordMessageBytes: number;
+  maxSaslMessageBytes: number;
+  fakeSecretKey: Buffer;
+}
+
+export interface Authenticated {
+  request: EndpointRequest;
+  access: EndpointAccess;
+  /** Recovered from the client's proof (or derived from its password); logs us in to the compute. */
+  clientKey: Buffer;
+  /** The verifier the client was checked against (gives the ServerKey for the compute login). */
+  secret: ScramSecret;
+}
+
+/**
+ * DESIGN.md step 5 (and the lookup of step 4 it needs): authenticate the client before any
+ * compute is touched. With an endpoint known from SNI or options this is SCRAM-SHA-256
+ * (-PLUS on TLS); without one, the password hack over a cleartext password message.
+ * Ends with AuthenticationOk sent.
+ */
+export async function authenticateClient(
+  transport: ClientTransport,
+  user: string,
+  request: EndpointRequest | null,
+  router: Router,
+  limits: AuthLimits,
+): Promise<Authenticated> {
+  if (request) {
+    const access = await router.access(request, user);
+    const secret = access.secret ?? fakeScramSecret(limits.fakeSecretKey, request.endpointId, user);
+    const clientKey = await scramWithClient(transport, user, secret, limits);
+    // A fake verifier can never be satisfied (its StoredKey has no preimage we know of), but
+    // make the rule explicit: unknown roles never authenticate.
+    if (!access.secret) throw passwordFailed(user);
+    transport.socket.write(authenticationOk());
+    return { request, access, clientKey, secret };
+  }
+  return passwordHack(transport, user, router, limits);
+}
+
+async function scramWithClient(transport: ClientTransport, user: string, secret: ScramSecret, limits: AuthLimits): Promise<Buffer> {
+  const binding = { endpointHash: transport.tls?.certificate.endpointHash ?? null };
+  const exchange = new ScramServerExchange(secret, binding, user);
+  transport.socket.write(authenticationSasl(ScramServerExchange.mechanisms(binding)));
+  const initial = parseSaslInitialResponse(await readPasswordMessage(transport.reader, limits.maxSaslMessageBytes, "SASLInitialResponse"));
+  const serverFirst = exchange.start(initial.mechanism, initial.data);
+  transport.socket.write(authenticationSaslContinue(serverFirst.message));
+  const final = await readPasswordMessage(transport.reader, limits.maxSaslMessageBytes, "SASLResponse");
+  const verified = exchange.finish(final.toString("utf8"));
+  transport.socket.write(authenticationSaslFinal(verified.serverFinal));
+  return verified.clientKey;
+}
+
+async function passwordHack(transport: ClientTransport, user: string, router: Router, limits: AuthLimits): Promise<Authenticated> {
+  transport.socket.write(authenticationCleartextPassword());
+  const body = await readPasswordMessage(transport.reader, limits.maxPasswordMessageBytes, "password");
+  if (body.length === 0 || body[body.length - 1] !== 0 || body.indexOf(0) !== body.length - 1) {
+    throw protocolError("invalid password packet");
+  }
+  const hack = parsePasswordHack(body.toString("utf8", 0, body.length - 1));
+  if (!hack) {
+    throw new RouterError("endpoint_missing", "endpoint ID is not specified", undefined, HOW_TO_PASS_ENDPOINT);
+  }
+  const request = parseEndpointLabel(hack.label, "password");
+  const access = await router.access(request, user);
+  const secret = access.secret ?? fakeScramSecret(limits.fakeSecretKey, request.endpointId, user);
+  // Run the key derivation for unknown roles too, so timing does not tell them apart.
+  const clientKey = await verifyCleartextPassword(secret, hack.password);
+  if (!clientKey || !access.secret) throw passwordFailed(user);
+  transport.socket.write(authenticationOk());
+  return { request, access, clientKey, secret };
+}
+
+async function readPasswordMessage(reader: PacketReader, max: number, expected: string): Promise<Buffer> {
+  const msg = await reader.readTagged(max);
+  if (msg.tag === FRONTEND_TAGS.password) return msg.body;
+  if (msg.tag === FRONTEND_TAGS.terminate) {
+    throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client terminated during authentication");
+  }
+  throw protocolError(`expected ${expected} message, got message type ${JSON.stringify(String.fromCharCode(msg.tag))}`);
+}
+
+/** SASLInitialResponse body: mechanism (cstring), int32 length (-1 = none), data. */
+function parseSaslInitialResponse(body: Buffer): { mechanism: string; data: string } {
+  const end = body.indexOf(0);
+  if (end < 0 || body.length < end + 5) throw protocolError("malformed SASLInitialResponse");
+  const mechanism = body.toString("utf8", 0, end);
+  const length = body.readInt32BE(end + 1);
+  const data = body.subarray(end + 5);
+  if (length === -1 || length !== data.length) throw protocolError("malformed SASLInitialResponse: data length mismatch");
+  return { mechanism, data: data.toString("utf8") };
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "../../common/log.js";
+import { RouterError, endpointLabelFromSni, extractEndpointFromOptions, resolveEndpoint, type Router } from "../../router/index.js";
+import type { ProxyConfig } from "../config.js";
+import type { ConnectionOutcome, ProxyMetrics } from "../metrics.js";
+import { backendKeyData, errorResponse, negotiateProtocolVersion, noticeResponse } from "../protocol/backend-messages.js";
+import { ClientError, SQLSTATE, toClientError } from "../protocol/errors.js";
+import { PacketReader } from "../protocol/packet-reader.js";
+import type { CertificateStore } from "../tls/cert-store.js";
+import { forwardCancel } from "./cancel.js";
+import { authenticateClient } from "./client-auth.js";
+import { negotiateTransport, type ClientTransport } from "./client-transport.js";
+import { ComputeRejected, loginToCompute, type ComputeConnection } from "./compute-login.js";
+import { fromRouterError } from "./router-errors.js";
+import type { LiveSession, SessionRegistry } from "./session-registry.js";
+import { splice } from "./splice.js";
+import { computeStartupParams, isReplicationRequest } from "./startup-params.js";
+
+export interface ConnectionContext {
+  readonly config: ProxyConfig;
+  readonly router: Router;
+  readonly certificates: () => CertificateStore;
+  readonly metrics: ProxyMetrics;
+  readonly sessions: SessionRegistry;
+  readonly log: Logger;
+}
+
+/** What the connection log line says about a client, filled in as the handshake learns it. */
+interface ConnectionFacts {
+  session: string;
+  client: string;
+  tls?: "ssl_request" | "direct";
+  endpoint?: string;
+  pooled?: boolean;
+  role?: string;
+  database?: string;
+  application?: string;
+}
+
+/**
+ * One client connection from accept to close: DESIGN.md's lifecycle, steps 1–9. Everything
+ * before the splice runs under the handshake deadline; every failure ends as one
+ * ErrorResponse with a SQLSTATE, one metric increment and one log line.
+ */
+export async function handleConnection(raw: Socket, ctx: ConnectionContext, overLimit: boolean): Promise<void> {
+  const started = performance.now();
+  const facts: ConnectionFacts = { session: randomUUID(), client: `${raw.remoteAddress}:${raw.remotePort}` };
+  const holder: { transport: ClientTransport } = { transport: { socket: raw, reader: new PacketReader(raw), tls: null } };
+  const abort = new AbortController();
+  raw.setNoDelay(true);
+  raw.setKeepAlive(true, ctx.config.keepAliveInitialDelayMs);
+  raw.once("close", () => abort.abort());
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    const err = new ClientError("timeout", SQLSTATE.idleSessionTimeout, `connection handshake not completed within ${ctx.config.handshakeTimeoutMs} ms`);
+    endWithError(holder.transport.socket, err);
+    abort.abort();
+  }, ctx.config.handshakeTimeoutMs);
+
+  let compute: ComputeConnection | null = null;
+  try {
+    const negotiated = await negotiateTransport(holder, {
+      certificates: ctx.certificates(),
+      maxStartupPacketBytes: ctx.config.maxStartupPacketBytes,
+      onTlsHandshake: (kind) => ctx.metrics.tlsHandshakes.inc({ kind }),
+    });
+    const transport = negotiated.transport;
+    if (transport.tls) facts.tls = transport.tls.direct ? "direct" : "ssl_request";
+    if (negotiated.kind === "cancel") {
+      clearTimeout(deadline);
+      transport.socket.destroy();
+      await handleCancel(ctx, negotiated.packet.processId, negotiated.packet.secretKey, facts);
+      return;
+    }
+    const { params, minorVersion, protocolOptions } = negotiated.packet;
+    if (!transport.tls && ctx.config.requireTls) {
+      throw new ClientError("user", SQLSTATE.invalidAuthorization, "connection is insecure (try using sslmode=require)");
+    }
+    if (overLimit) {
+      throw new ClientError("limit", SQLSTATE.tooManyConnections, "sorry, too many clients already; try again later");
+    }
+    if (minorVersion > 0 || protocolOptions.length > 0) transport.socket.write(negotiateProtocolVersion(0, protocolOptions));
+    const user = params.get("user");
+    if (!user) throw new ClientError("user", SQLSTATE.invalidAuthorization, "no PostgreSQL user name specified in startup packet");
+    if (isReplicationRequest(params)) {
+      throw new ClientError("user", SQLSTATE.featureNotSupported, "replication connections are not supported through the proxy");
+    }
+    facts.role = user;
+    facts.database = params.get("database") || user;
+    facts.application = params.get("application_name");
+    const options = extractEndpointFromOptions(params.get("options"));
+    const request = resolveEndpoint(endpointLabelFromSni(transport.tls?.servername, ctx.config.domains), options.label);
+    if (request) Object.assign(facts, { endpoint: request.endpointId, pooled: request.pooled });
+
+    const auth = await authenticateClient(transport, user, request, ctx.router, ctx.config);
+    Object.assign(facts, { endpoint: auth.request.endpointId, pooled: auth.request.pooled });
+
+    const target = await ctx.router.target(auth.access, auth.request.pooled, {
+      onWaking: () => transport.socket.write(noticeResponse({ code: "00000", message: `waking up the compute of endpoint "${auth.request.endpointId}"; this takes a moment` })),
+    });
+    const startup = computeStartupParams(params, target, options.rest);
+    if (startup.dropped.length > 0) ctx.log.debug({ ...facts, dropped: startup.dropped }, "startup parameters not forwarded");
+    compute = await loginToCompute({
+      address: target.address,
+      params: startup.params,
+      clientKey: auth.clientKey,
+      serverKey: auth.secret.serverKey,
+      connectTimeoutMs: ctx.config.computeConnectTimeoutMs,
+      maxMessageBytes: ctx.config.maxComputeLoginMessageBytes,
+      keepAliveInitialDelayMs: ctx.config.keepAliveInitialDelayMs,
+      signal: abort.signal,
+    });
+    if (timedOut || abort.signal.aborted) throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client went away during login");
+    clearTimeout(deadline);
+
+    const key = ctx.router.cancelKeys.register({
+      address: target.address,
+      processId: compute.processId,
+      secretKey: compute.secretKey,
+      endpointId: auth.request.endpointId,
+    });
+    const clientLeftover = transport.reader.detach();
+    transport.socket.cork();
+    for (const m of compute.greeting) transport.socket.write(m);
+    transport.socket.write(backendKeyData(key.processId, key.secretKey));
+    transport.socket.write(compute.ready);
+    transport.socket.uncork();
+    if (compute.rest.length > 0) transport.socket.write(compute.rest);
+    if (clientLeftover.length > 0) compute.socket.write(clientLeftover);
+
+    const computeSocket = compute.socket;
+    const session: LiveSession = {
+      id: facts.session,
+      endpointId: auth.request.endpointId,
+      role: user,
+      pooled: auth.request.pooled,
+      startedAt: Date.now(),
+      cu: auth.access.cu,
+      compute: computeSocket,
+      countedIn: 0,
+      countedOut: 0,
+      loginBytesRead: compute.loginBytesRead,
+      loginBytesWritten: compute.loginBytesWritten,
+      close: () => {
+        transport.socket.destroy();
+        computeSocket.destroy();
+      },
+    };
+    ctx.sessions.add(session);
+    ctx.metrics.sessions.inc();
+    const handshakeSeconds = (performance.now() - started) / 1000;
+    ctx.metrics.handshakeDuration.observe({ tls: facts.tls ?? "none" }, handshakeSeconds);
+    ctx.metrics.connections.inc({ outcome: "success" });
+    ctx.log.info({ ...facts, handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
+    const sessionStarted = performance.now();
+    splice(transport.socket, computeSocket, (end) => {
+      ctx.router.cancelKeys.unregister(key.processId);
+      const bytes = settleBytes(session, ctx.metrics);
+      ctx.sessions.remove(session);
+      ctx.metrics.sessions.dec();
+      ctx.log.info(
+        {
+          ...facts,
+          outcome: "closed",
+          ended_by: end.endedBy,
+          error: end.error?.message,
+          duration_ms: Math.round(performance.now() - sessionStarted),
+          bytes_in: bytes.in,
+          bytes_out: bytes.out,
+        },
+        "session ended",
+      );
+    });
+  } catch (thrown) {
+    clearTimeout(deadline);
+    compute?.socket.destroy();
+    if (thrown instanceof ComputeRejected) {
+      // The compute's own error (e.g. database does not exist) is the useful one: pass it on.
+      ctx.metrics.connections.inc({ outcome: "compute" });
+      holder.transport.socket.end(thrown.raw);
+      ctx.log.info({ ...facts, outcome: "compute", sqlstate: thrown.sqlstate, error: thrown.message }, "compute refused the login");
+      return;
+    }
+    const err = thrown instanceof RouterError ? fromRouterError(thrown) : toClientError(thrown);
+    const outcome = classify(err, timedOut, raw);
+    ctx.metrics.connections.inc({ outcome });
+    // A timed-out client was already answered by the deadline timer.
+    if (outcome === "disconnect" || outcome === "health_check") holder.transport.socket.destroy();
+    else if (!timedOut) endWithError(holder.transport.socket, err);
+    const level = outcome === "internal" ? "error" : outcome === "health_check" ? "debug" : "info";
+    ctx.log[level]({ ...facts, outcome, sqlstate: err.sqlstate, error: err.message, detail: err.detail }, "connection failed");
+  }
+}
+
+function classify(err: ClientError, timedOut: boolean, raw: Socket): ConnectionOutcome {
+  if (timedOut) return "timeout";
+  if (err.kind === "disconnect" && raw.bytesRead === 0) return "health_check";
+  return err.kind;
+}
+
+function endWithError(socket: Socket | ClientTransport["socket"], err: ClientError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(errorResponse({ code: err.sqlstate, message: err.message, hint: err.hint }));
+  // Do not wait forever for a client that does not read its error.
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/** Add the bytes a session moved since last counted to the metrics; returns its totals. */
+export function settleBytes(s: LiveSession, metrics: ProxyMetrics): { in: number; out: number } {
+  const totalIn = Math.max(0, s.compute.bytesWritten - s.loginBytesWritten);
+  const totalOut = Math.max(0, s.compute.bytesRead - s.loginBytesRead);
+  if (totalIn > s.countedIn) metrics.bytes.inc({ direction: "in" }, totalIn - s.countedIn);
+  if (totalOut > s.countedOut) metrics.bytes.inc({ direction: "out" }, totalOut - s.countedOut);
+  s.countedIn = totalIn;
+  s.countedOut = totalOut;
+  return { in: totalIn, out: totalOut };
+}
+
+async function handleCancel(ctx: ConnectionContext, processId: number, secretKey: number, facts: ConnectionFacts): Promise<void> {
+  ctx.metrics.connections.inc({ outcome: "cancel" });
+  const target = ctx.router.cancelKeys.lookup(processId, secretKey);
+  if (!target) {
+    ctx.metrics.cancelRequests.inc({ result: "unknown_key" });
+    ctx.log.info({ ...facts, outcome: "cancel_unknown_key" }, "cancel request with an unknown key ignored");
+    return;
+  }
+  try {
+    await forwardCancel(target);
+    ctx.metrics.cancelRequests.inc({ result: "forwarded" });
+    ctx.log.info({ ...facts, endpoint: target.endpointId, outcome: "cancel_forwarded" }, "cancel request forwarded");
+  } catch (err) {
+    ctx.metrics.cancelRequests.inc({ result: "failed" });
+    ctx.log.warn({ ...facts, endpoint: target.endpointId, error: (err as Error).message }, "cancel request could not be forwarded");
+  }
+}

@@ -56,6 +56,8 @@ function tokensEqual(a: string, b: string): boolean {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: opts.bodyLimitBytes, logger: false, return503OnClosing: true, forceCloseConnections: true });
 
+  // JSON only: fastify also parses text/plain by default, which no route wants.
+  app.removeContentTypeParser("text/plain");
   app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, opts.logger, req)));
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError("not_found", `no route ${req.method} ${req.url.split("?")[0]}`)));
   app.addHook("onResponse", async (req, reply) => {

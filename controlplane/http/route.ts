@@ -48,3 +48,9 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
 export function route<P, Q, B>(spec: RouteSpec<P, Q, B>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
+
+/** The organisation of an API-key route's caller (the app authenticated it before the handler). */
+export function callerOrganization(principal: Principal | null): string {
+  if (!principal) throw new Error("this route needs an API key principal");
+  return principal.organizationId;
+}

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors.js";
-import { route, type RouteSpec } from "../http/route.js";
+import { callerOrganization, route, type RouteSpec } from "../http/route.js";
 import { withLiveStatus } from "../provisioning/live-status.js";
 import {
   createCluster,
@@ -25,10 +25,7 @@ const DAY_MS = 86_400_000;
 export function clusterRoutes(deps: ApiDeps): RouteSpec[] {
   const { ctx, connection } = deps;
   const view = (c: Parameters<typeof clusterView>[0]) => clusterView(c, connection, ctx.retentionMs);
-  const org = (p: { organizationId: string } | null): string => {
-    if (!p) throw new Error("route needs a principal");
-    return p.organizationId;
-  };
+  const org = callerOrganization;
   return [
     route({
       method: "POST",

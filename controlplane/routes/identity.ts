@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.js";
 import { createApiKey } from "../identity/api-keys.js";
-import { route, type RouteSpec } from "../http/route.js";
+import { callerOrganization, route, type RouteSpec } from "../http/route.js";
 import { newOrganizationId } from "../names.js";
 import { listApiKeys, revokeApiKey } from "../store/api-keys.js";
 import { withTransaction } from "../store/db.js";
@@ -11,10 +11,7 @@ import { apiKeyView, organizationView } from "./views.js";
 
 export function identityRoutes(deps: ApiDeps): RouteSpec[] {
   const { pool } = deps.ctx;
-  const org = (p: { organizationId: string } | null): string => {
-    if (!p) throw new Error("route needs a principal");
-    return p.organizationId;
-  };
+  const org = callerOrganization;
   return [
     route({
       method: "GET",

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { packageRoot } from "../../common/paths.js";
+import { withTransaction } from "./db.js";
 
 /** Arbitrary constant: the advisory lock every control plane replica takes to migrate. */
 const MIGRATION_LOCK_ID = 0x6f726f63; // "oroc"
@@ -27,9 +28,7 @@ export function loadMigrations(dir = join(packageRoot(), "controlplane", "migrat
  * Returns the versions applied by this call.
  */
 export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Promise<number[]> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -42,12 +41,6 @@ export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Pro
       await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query("COMMIT");
     return applied;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -14,7 +14,13 @@ export interface TaggedMessage {
 
 type Pending =
   | { kind: "untagged"; max: number; resolve: (b: Buffer) => void; reject: (e: Error) => void }
-  | { kind: "tagged"; max: number; resolve: (m: TaggedMessage) => void; reject: (e: Error) => void }
+  | {
+      kind: "tagged";
+      max: number;
+      expect: { tags: readonly number[]; name: string } | null;
+      resolve: (m: TaggedMessage) => void;
+      reject: (e: Error) => void;
+    }
   | { kind: "peek"; resolve: (byte: number) => void; reject: (e: Error) => void };
 
 /**
@@ -57,9 +63,13 @@ export class PacketReader {
     return this.request<Buffer>((resolve, reject) => ({ kind: "untagged", max: maxLength, resolve, reject }));
   }
 
-  /** A tagged message: byte tag, int32 length (including itself), then body. */
-  readTagged(maxLength: number): Promise<TaggedMessage> {
-    return this.request<TaggedMessage>((resolve, reject) => ({ kind: "tagged", max: maxLength, resolve, reject }));
+  /**
+   * A tagged message: byte tag, int32 length (including itself), then body. With `expect`
+   * (e.g. {tags: [0x70], name: "SASLResponse"}), any other tag is refused as soon as it arrives,
+   * before its length is even looked at.
+   */
+  readTagged(maxLength: number, expect?: { tags: readonly number[]; name: string }): Promise<TaggedMessage> {
+    return this.request<TaggedMessage>((resolve, reject) => ({ kind: "tagged", max: maxLength, expect: expect ?? null, resolve, reject }));
   }
 
   /** Stop reading; the socket is paused and the bytes already received are returned. */
@@ -122,14 +132,20 @@ export class PacketReader {
         p.resolve(this.chunks[0]![0]!);
         return;
       }
+      if (p.kind === "tagged" && p.expect && this.buffered >= 1) {
+        const tag = this.chunks[0]![0]!;
+        if (!p.expect.tags.includes(tag)) {
+          throw protocolError(`expected ${p.expect.name} message, got message type ${JSON.stringify(String.fromCharCode(tag))}`);
+        }
+      }
       const header = p.kind === "tagged" ? 1 + LENGTH_FIELD : LENGTH_FIELD;
       if (this.buffered < header) return;
       const head = this.peek(header);
       const length = head.readUInt32BE(header - LENGTH_FIELD);
-      if (length < LENGTH_FIELD) throw protocolError(`invalid ${this.peer} message length ${length}`);
-      if (length > p.max) {
-        throw protocolError(`${this.peer} message too long: ${length} bytes (limit ${p.max})`);
-      }
+      const what = p.kind === "untagged" ? "startup packet" : `${this.peer} message`;
+      // The shortest startup packet is 8 bytes (length + request code).
+      if (length < (p.kind === "untagged" ? 2 * LENGTH_FIELD : LENGTH_FIELD)) throw protocolError(`invalid length of ${what}: ${length}`);
+      if (length > p.max) throw protocolError(`invalid length of ${what}: ${length} bytes exceeds the limit of ${p.max}`);
       const total = header - LENGTH_FIELD + length;
       if (this.buffered < total) return;
       const packet = this.take(total);

@@ -96,13 +96,14 @@ async function passwordHack(transport: ClientTransport, user: string, router: Ro
   return { request, access, clientKey, secret };
 }
 
+const AUTH_REPLY_TAGS = [FRONTEND_TAGS.password, FRONTEND_TAGS.terminate];
+
 async function readPasswordMessage(reader: PacketReader, max: number, expected: string): Promise<Buffer> {
-  const msg = await reader.readTagged(max);
-  if (msg.tag === FRONTEND_TAGS.password) return msg.body;
+  const msg = await reader.readTagged(max, { tags: AUTH_REPLY_TAGS, name: expected });
   if (msg.tag === FRONTEND_TAGS.terminate) {
     throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client terminated during authentication");
   }
-  throw protocolError(`expected ${expected} message, got message type ${JSON.stringify(String.fromCharCode(msg.tag))}`);
+  return msg.body;
 }
 
 /** SASLInitialResponse body: mechanism (cstring), int32 length (-1 = none), data. */

@@ -14,3 +14,4 @@ export { ERROR_CODES, type ErrorCode } from "./errors.js";
 export { adminKeyPath } from "./identity/bootstrap.js";
 export { internalTokenPath } from "./internal-token.js";
 export { connectionInfo, type ConnectionConfig, type ConnectionInfo } from "./connection-strings.js";
+export { schedulerPortFromClient } from "./scheduler/wakeup-adapter.js";

@@ -34,7 +34,7 @@ export async function convergeCluster(ctx: ProvisioningContext, clusterId: strin
   if (c.deletedAt) {
     if (c.deletedAt.getTime() + ctx.retentionMs <= Date.now()) return purge(ctx, c);
     // Soft-deleted: out of the pooler and stopped, data kept for a restore.
-    await callScheduler(ctx, "suspend the compute", (s) => s.suspend(c!.endpointId).catch((err: unknown) => notFoundIsFine(err, { wasRunning: false })));
+    await callScheduler(ctx, "suspend the compute", (s) => s.suspend(c!.endpointId));
     await syncPooler(ctx);
     await markConverged(ctx.pool, c.id, c.version);
     return (await getClusterById(ctx.pool, c.id)) ?? c;
@@ -72,8 +72,3 @@ async function purge(ctx: ProvisioningContext, c: ClusterRecord): Promise<Cluste
   return purged;
 }
 
-/** gRPC NOT_FOUND (5): the compute is already gone, which is what we wanted. */
-function notFoundIsFine<T>(err: unknown, value: T): T {
-  if ((err as { code?: unknown })?.code === 5) return value;
-  throw err;
-}

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerProxyCommand } from "../proxy/cli.js";
+import { registerSchedulerCommand } from "../wakeup/cli.js";
 
 /**
  * Every subcommand of the `orochi` CLI, each registered by the component that owns it.
@@ -7,4 +8,5 @@ import { registerProxyCommand } from "../proxy/cli.js";
  */
 export function registerCommands(program: Command): void {
   registerProxyCommand(program);
+  registerSchedulerCommand(program);
 }

@@ -32,7 +32,13 @@ const endpointSchema = z
   .refine((e) => e.address !== undefined || e.managed, { message: "address is required unless managed is true" });
 const fileSchema = z
   .object({
-    endpoints: z.record(z.string().regex(ENDPOINT_ID_PATTERN, "endpoint ids look like ep-<lowercase letters, digits, ->"), endpointSchema),
+    endpoints: z.record(z.string(), endpointSchema).superRefine((endpoints, ctx) => {
+      for (const id of Object.keys(endpoints)) {
+        if (!ENDPOINT_ID_PATTERN.test(id)) {
+          ctx.addIssue({ code: "custom", path: [id], message: 'endpoint ids look like "ep-" + lowercase letters, digits and "-" (at most 63 characters)' });
+        }
+      }
+    }),
   })
   .strict();
 
@@ -53,7 +59,7 @@ export function parseRouteTable(text: string): Map<string, StaticEndpoint> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`route file is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`route file is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {

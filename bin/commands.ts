@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerControlPlaneCommands } from "../controlplane/cli/index.js";
 import { registerProxyCommand } from "../proxy/cli.js";
 import { registerSchedulerCommand } from "../wakeup/cli.js";
 
@@ -8,5 +9,6 @@ import { registerSchedulerCommand } from "../wakeup/cli.js";
  */
 export function registerCommands(program: Command): void {
   registerProxyCommand(program);
+  registerControlPlaneCommands(program);
   registerSchedulerCommand(program);
 }

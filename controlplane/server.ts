@@ -58,7 +58,8 @@ export async function startControlPlane(input: ControlPlaneConfigInput = {}): Pr
     cleanups.length = 0;
   };
   try {
-    if (config.local) mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    // Traversable by the Postgres/PgBouncer server user; the secrets inside are files of mode 0600.
+    if (config.local) mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {

@@ -1,16 +1,8 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SchedulerClientError, type SchedulerClient } from "../../wakeup/index.js";
+import type { SchedulerClient } from "../../wakeup/index.js";
+import { failure } from "./expect-failure.js";
 import { endpointId, provisionRequest, startSchedulerFixture, TEST_TOKEN, type SchedulerFixture } from "./scheduler-fixture.js";
-
-async function failure(p: Promise<unknown>): Promise<SchedulerClientError> {
-  const err = await p.then(
-    () => new Error("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SchedulerClientError);
-  return err as SchedulerClientError;
-}
 
 describe("scheduler gRPC: bad input and authentication", () => {
   let f: SchedulerFixture;

@@ -1,19 +1,11 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSchedulerClient, SchedulerClientError, type SchedulerClient, type WakeEvent } from "../../wakeup/index.js";
+import { createSchedulerClient, type SchedulerClientError, type SchedulerClient, type WakeEvent } from "../../wakeup/index.js";
 import { freePort } from "../harness/ports.js";
+import { failure } from "./expect-failure.js";
 import { endpointId, provisionRequest, startSchedulerFixture, TEST_TOKEN, type SchedulerFixture } from "./scheduler-fixture.js";
 import { waitUntil } from "./wait-until.js";
-
-async function failure(p: Promise<unknown>): Promise<SchedulerClientError> {
-  const err = await p.then(
-    () => new Error("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SchedulerClientError);
-  return err as SchedulerClientError;
-}
 
 describe("scheduler client against an unreachable scheduler", () => {
   const clients: SchedulerClient[] = [];

@@ -81,4 +81,23 @@ describe("a create that fails midway", () => {
       state.remove();
     }
   });
+
+  it("deprovisions a deleted cluster once its restore period has passed", async () => {
+    // A zero-length restore period: the delete's own convergence purges at once.
+    const t = await startTestControlPlane(store, { scheduler: scheduler.port, retentionMs: 0, reconcileIntervalMs: 3_600_000 });
+    try {
+      const created = await t.api.post("/v1/clusters", { name: "zeta" });
+      expect(created.status).toBe(201);
+      expect(await scheduler.port.describe(created.body.endpoint)).toMatchObject({ endpointId: created.body.endpoint });
+      expect((await t.api.delete("/v1/clusters/zeta")).status).toBe(202);
+      expect(await scheduler.port.describe(created.body.endpoint)).toBeNull();
+      // Purged: gone from every view, and the restore is refused.
+      expect((await t.api.get(`/v1/clusters/${created.body.id}`)).status).toBe(404);
+      expect((await t.api.get("/v1/clusters?include_deleted=true")).body.clusters).toEqual([]);
+      // The name is free again.
+      expect((await t.api.post("/v1/clusters", { name: "zeta" })).status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -92,7 +92,7 @@ export async function startScheduler(input: SchedulerConfigInput = {}): Promise<
     throw err;
   }
   const address = `${host}:${port}`;
-  log.info({ address, http_port: health?.port, backend: backend.kind, tls: Boolean(config.tls), token: config.token !== undefined }, "scheduler listening");
+  log.info({ address, http_port: health?.port, backend: backend.kind, tls: Boolean(config.tls), token_required: config.token !== undefined }, "scheduler listening");
 
   return {
     address,

@@ -1,3 +1,4 @@
+import "./quiet-logs.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";

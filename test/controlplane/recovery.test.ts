@@ -1,3 +1,4 @@
+import "./quiet-logs.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchedulerClient } from "../../wakeup/index.js";

@@ -215,4 +215,15 @@ describe("provisioning flow against the real scheduler and PgBouncer", () => {
     const a = await access(alpha.endpoint);
     expect(await login(pooled(a), alpha.password)).toBe("app");
   });
+
+  it("serves the longest role name (63 characters) through the pooler", async () => {
+    const role = "r" + "_".repeat(61) + "z";
+    const res = await api.post("/v1/clusters", { name: "long-role", settings: { role, database: "d" } });
+    expect(res.status).toBe(201);
+    expect((await api.post(`/v1/clusters/${res.body.id}/start`)).status).toBe(200);
+    const a = await access(res.body.endpoint, role);
+    expect(a.pooler!.user).toBe(`${role}@${res.body.endpoint}`);
+    expect(await login(pooled(a), res.body.password)).toBe(role);
+    expect((await api.post(`/v1/clusters/${res.body.id}/stop`)).status).toBe(200);
+  });
 });

@@ -36,7 +36,7 @@ describe("auto-suspend from proxy activity reports", () => {
   it("forgets the sessions of a proxy that stops reporting once its TTL passes", async () => {
     const id = endpointId("ttl");
     await f.client.provision(await provisionRequest(id, "pw", { autoSuspendSeconds: 1, start: true }));
-    await f.client.reportActivity({ proxyId: "proxy-crashes", endpoints: [{ endpointId: id, openSessions: 1 }], fullSnapshot: true, ttlSeconds: 1 });
+    await f.client.reportActivity({ proxyId: "proxy-crashes", endpoints: [{ endpointId: id, openSessions: 1 }], fullSnapshot: true, ttlSeconds: 2 });
     expect((await f.client.describe(id))[0]!.openSessions).toBe(1);
     await waitUntil(async () => (await stateOf(id)) === "COMPUTE_STATE_SUSPENDED");
     expect((await f.client.describe(id))[0]!.openSessions).toBe(0);

@@ -1,11 +1,24 @@
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPidFile } from "../../common/postgres/index.js";
+import { isPostgresOf } from "../../wakeup/backend/local/postmaster.js";
+import { failure } from "./expect-failure.js";
 import { endpointId, provisionRequest, queryAs, startSchedulerFixture, type SchedulerFixture } from "./scheduler-fixture.js";
+import { waitUntil } from "./wait-until.js";
 
 function postmasterPid(f: SchedulerFixture, id: string): number {
   return Number(readPidFile(join(f.stateDir, "computes", id, "data"))?.[0]);
+}
+
+/** kill -9 the compute's postmaster and wait until it is really gone (signals land asynchronously). */
+async function killPostmaster(f: SchedulerFixture, id: string): Promise<number> {
+  const pid = postmasterPid(f, id);
+  process.kill(pid, "SIGKILL");
+  await waitUntil(() => !isPostgresOf(pid, join(f.stateDir, "computes", id, "data")));
+  return pid;
 }
 
 describe("compute death and scheduler restart", () => {
@@ -19,8 +32,7 @@ describe("compute death and scheduler restart", () => {
     const id = endpointId("kill");
     await f.client.provision(await provisionRequest(id, "pw"));
     const first = await f.client.wake(id);
-    const pid = postmasterPid(f, id);
-    process.kill(pid, "SIGKILL");
+    const pid = await killPostmaster(f, id);
 
     const again = await f.client.wake(id);
     expect(again).toMatchObject({ coldStart: true, port: first.port });
@@ -30,7 +42,7 @@ describe("compute death and scheduler restart", () => {
 
     // Twice in a row, so a stale lock file or orphaned shared memory from the first crash
     // cannot hide behind a lucky restart.
-    process.kill(postmasterPid(f, id), "SIGKILL");
+    await killPostmaster(f, id);
     const third = await f.client.wake(id);
     expect(third.coldStart).toBe(true);
     expect(await queryAs(third.host, third.port, "app_user", "pw")).toBe("app_user@app");
@@ -62,11 +74,30 @@ describe("compute death and scheduler restart", () => {
     expect(await queryAs(cold.host, cold.port, "app_user", "pw-s")).toBe("app_user@app");
   });
 
+  it("a compute whose port is taken fails to start with a retryable COMPUTE_START_FAILED, and starts once it is free", async () => {
+    const id = endpointId("busy-port");
+    const { compute } = await f.client.provision(await provisionRequest(id, "pw"));
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(compute.port, "127.0.0.1", resolve));
+    try {
+      const client = f.newClient({ retry: { maxAttempts: 2, initialBackoffMs: 5 } });
+      const err = await failure(client.wake(id));
+      expect(err).toMatchObject({ code: "COMPUTE_START_FAILED", grpcCode: status.UNAVAILABLE, retryable: true, schedulerFault: false });
+      expect(err.message).not.toContain(f.stateDir); // details stay in the scheduler's log
+      expect((await f.client.describe(id))[0]!.state).toBe("COMPUTE_STATE_FAILED");
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    const woken = await f.client.wake(id);
+    expect(woken).toMatchObject({ coldStart: true, port: compute.port });
+    expect(await queryAs(woken.host, woken.port, "app_user", "pw")).toBe("app_user@app");
+  });
+
   it("a compute that died while the scheduler was down is started by the next wake", async () => {
     const id = endpointId("down");
     await f.client.provision(await provisionRequest(id, "pw", { start: true }));
     await f.scheduler.close();
-    process.kill(postmasterPid(f, id), "SIGKILL");
+    await killPostmaster(f, id);
     await f.restart();
     expect((await f.client.describe(id))[0]!.state).toBe("COMPUTE_STATE_SUSPENDED");
     const woken = await f.client.wake(id);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endpointId, provisionRequest, queryAs, secretFor, startSchedulerFixture, type SchedulerFixture } from "./scheduler-fixture.js";
+import { endpointId, provisionRequest, queryAs, querySingle, secretFor, startSchedulerFixture, type SchedulerFixture } from "./scheduler-fixture.js";
 
 describe("scheduler lifecycle (local process backend)", () => {
   let f: SchedulerFixture;
@@ -57,6 +57,9 @@ describe("scheduler lifecycle (local process backend)", () => {
     expect(suspended).toMatchObject({ state: "COMPUTE_STATE_SUSPENDED", cu: 1, maxConnections: 100 });
     const woken = await f.client.wake(id);
     expect(await queryAs(woken.host, woken.port, "app_user", "third-pw")).toBe("app_user@app");
+    // Sized for 1 CU now (instance table: 100 connections; 128 MB shared_buffers per CU).
+    const show = (name: string) => querySingle(woken.host, woken.port, "app_user", "third-pw", "app", `SHOW ${name}`);
+    expect([await show("max_connections"), await show("shared_buffers"), await show("listen_addresses")]).toEqual(["100", "128MB", "127.0.0.1"]);
   });
 
   it("deprovision stops the compute and deletes its data directory", async () => {

@@ -110,13 +110,18 @@ export async function provisionRequest(id: string, password: string, overrides: 
   return { endpointId: id, cu: 0.25, database: "app", role: "app_user", scramSecret: await secretFor(password), ...overrides };
 }
 
-/** Connect by SCRAM over TCP as the tenant role and run one query. */
+/** Connect by SCRAM over TCP as the tenant role and say who we are ("role@database"). */
 export async function queryAs(host: string, port: number, user: string, password: string, database = "app"): Promise<string> {
+  return querySingle(host, port, user, password, database, "SELECT current_user || '@' || current_database()");
+}
+
+/** Connect by SCRAM over TCP and return the single value `sql` yields. */
+export async function querySingle(host: string, port: number, user: string, password: string, database: string, sql: string): Promise<string> {
   const client = new pg.Client({ host, port, user, password, database });
   await client.connect();
   try {
-    const r = await client.query<{ who: string }>("SELECT current_user || '@' || current_database() AS who");
-    return r.rows[0]!.who;
+    const r = await client.query({ text: sql, rowMode: "array" });
+    return String((r.rows[0] as unknown[])[0]);
   } finally {
     await client.end();
   }

@@ -46,6 +46,7 @@ export class LocalProcessBackend implements ComputeBackend {
   private readonly startTimeoutMs: number;
   private readonly stopTimeoutMs: number;
   private templateDir: string | undefined;
+  private pgMajor = 0;
 
   constructor(private readonly options: LocalBackendOptions) {
     this.portRange = options.portRange ?? DEFAULT_COMPUTE_PORT_RANGE;
@@ -55,7 +56,8 @@ export class LocalProcessBackend implements ComputeBackend {
 
   async init(): Promise<void> {
     mkdirSync(this.options.computesDir, { recursive: true, mode: 0o755 });
-    const templateDir = this.options.templateDir ?? join(this.options.computesDir, "..", "template", String(pgMajorVersion()), "data");
+    this.pgMajor = pgMajorVersion();
+    const templateDir = this.options.templateDir ?? join(this.options.computesDir, "..", "template", String(this.pgMajor), "data");
     this.templateDir = await ensureTemplate(templateDir);
   }
 
@@ -96,7 +98,7 @@ export class LocalProcessBackend implements ComputeBackend {
         port,
         listen: compute.address.host,
         socketDir: paths.socketDir,
-        settings: computeSettings(compute.cu, this.options.settings),
+        settings: computeSettings(compute.cu, this.pgMajor, this.options.settings),
         detached: true,
         logFile: paths.logFile,
         readyTimeoutMs: this.startTimeoutMs,

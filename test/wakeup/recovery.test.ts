@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPidFile } from "../../common/postgres/index.js";
 import { isPostgresOf } from "../../wakeup/backend/local/postmaster.js";
@@ -11,6 +12,16 @@ import { waitUntil } from "./wait-until.js";
 
 function postmasterPid(f: SchedulerFixture, id: string): number {
   return Number(readPidFile(join(f.stateDir, "computes", id, "data"))?.[0]);
+}
+
+async function queryRows(port: number, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "app_user", password: "pw", database: "app" });
+  await client.connect();
+  try {
+    return (await client.query({ text: sql, rowMode: "array" })).rows.map((r: unknown[]) => r[0]);
+  } finally {
+    await client.end();
+  }
 }
 
 /** kill -9 the compute's postmaster and wait until it is really gone (signals land asynchronously). */
@@ -46,6 +57,32 @@ describe("compute death and scheduler restart", () => {
     const third = await f.client.wake(id);
     expect(third.coldStart).toBe(true);
     expect(await queryAs(third.host, third.port, "app_user", "pw")).toBe("app_user@app");
+  });
+
+  it("after a kill -9, a backend left running (it still holds the old shared memory) does not block the restart", async () => {
+    const id = endpointId("orphan");
+    await f.client.provision(await provisionRequest(id, "pw"));
+    const woken = await f.client.wake(id);
+    const session = new pg.Client({ host: woken.host, port: woken.port, user: "app_user", password: "pw", database: "app" });
+    await session.connect();
+    session.on("error", () => undefined); // its backend is killed below
+    // CPU-bound: a backend busy like this does not look for postmaster death, so it outlives it.
+    const busy = session.query("SELECT count(*) FROM generate_series(1, 10000000000)").catch(() => undefined);
+    let backendPid = 0;
+    await waitUntil(async () => {
+      const pids = await queryRows(woken.port, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%generate_series%' AND pid <> pg_backend_pid()");
+      backendPid = Number(pids[0] ?? 0);
+      return backendPid > 0;
+    });
+    await killPostmaster(f, id);
+    expect(isPostgresOf(backendPid, join(f.stateDir, "computes", id, "data"))).toBe(true);
+
+    const again = await f.client.wake(id);
+    expect(again.coldStart).toBe(true);
+    expect(isPostgresOf(backendPid, join(f.stateDir, "computes", id, "data"))).toBe(false);
+    expect(await queryAs(again.host, again.port, "app_user", "pw")).toBe("app_user@app");
+    await busy;
+    await session.end().catch(() => undefined);
   });
 
   it("a restarted scheduler adopts running computes without a cold start and keeps every endpoint", async () => {

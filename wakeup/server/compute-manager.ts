@@ -6,7 +6,7 @@ import { KeyedMutex } from "../util/keyed-mutex.js";
 import { SingleFlight } from "../util/single-flight.js";
 import { ActivityTracker } from "./activity-tracker.js";
 import { capacityExhausted, endpointBusy, endpointNotFound, toSchedulerError } from "./errors.js";
-import type { SchedulerMetrics, WakeResult } from "./metrics.js";
+import { wakeResultOf, type SchedulerMetrics } from "./metrics.js";
 import { parseActivityReport, parseProvisionRequest, type ProvisionCommand } from "./requests.js";
 import type { ComputeRecord, ComputeStateStore } from "./state-store.js";
 import { checkEndpointId } from "./validation.js";
@@ -398,21 +398,4 @@ function handleOf(record: ComputeRecord): ComputeHandle {
 
 function warm(record: ComputeRecord): WakeOutcome {
   return { host: record.host, port: record.port, coldStart: false, startupMs: 0 };
-}
-
-function wakeResultOf(reason: string): WakeResult {
-  switch (reason) {
-    case "ENDPOINT_NOT_FOUND":
-      return "not_found";
-    case "INVALID_ARGUMENT":
-      return "invalid";
-    case "ENDPOINT_BUSY":
-      return "busy";
-    case "COMPUTE_START_FAILED":
-      return "start_failed";
-    case "COMPUTE_START_TIMEOUT":
-      return "start_timeout";
-    default:
-      return "error";
-  }
 }

@@ -1,10 +1,24 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { COLD_START_BUCKETS_SECONDS } from "../cold-start-buckets.js";
 import { COMPUTE_STATES, type ComputeState } from "../proto/messages.js";
+import type { SchedulerReason } from "../status-reasons.js";
 
 /** Outcomes of a Wake as the scheduler sees them; a closed set, so the label stays bounded. */
 export const WAKE_RESULTS = ["warm", "cold_start", "coalesced", "not_found", "invalid", "busy", "start_failed", "start_timeout", "error"] as const;
 export type WakeResult = (typeof WAKE_RESULTS)[number];
+
+const WAKE_RESULT_OF_REASON: Partial<Record<SchedulerReason, WakeResult>> = {
+  ENDPOINT_NOT_FOUND: "not_found",
+  INVALID_ARGUMENT: "invalid",
+  ENDPOINT_BUSY: "busy",
+  COMPUTE_START_FAILED: "start_failed",
+  COMPUTE_START_TIMEOUT: "start_timeout",
+};
+
+/** The wake result label of a failed Wake. */
+export function wakeResultOf(reason: SchedulerReason): WakeResult {
+  return WAKE_RESULT_OF_REASON[reason] ?? "error";
+}
 
 /** "COMPUTE_STATE_RUNNING" → "running": the label value. */
 export function stateLabel(state: ComputeState): string {

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { envList, envNumber } from "../lib/env.js";
+import { pgbench } from "../lib/pgbench.js";
+import { BENCH_ENDPOINT, BENCH_PASSWORD, BENCH_ROLE, LOCAL_DOMAIN, rssBytes, startBenchStack } from "../lib/stack.js";
+import { median, round } from "../lib/stats.js";
+import { printTable } from "../lib/table.js";
+
+type Target = "direct" | "proxy" | "pgbouncer";
+
+/**
+ * Issue 2's benchmark: pgbench select-only (simple and prepared; 1, 8, 32 clients) and -C, each
+ * against the same Postgres directly, through the proxy and through PgBouncer (session mode),
+ * interleaved round by round so machine noise hits all targets alike; TLS on the first hop
+ * everywhere. Plus the proxy's RSS per idle TLS session.
+ */
+export async function throughputSuite(): Promise<Record<string, unknown>> {
+  const seconds = envNumber("BENCH_SECONDS", 5);
+  const rounds = envNumber("BENCH_ROUNDS", 3);
+  const clientCounts = envList("BENCH_CLIENTS", ["1", "8", "32"]).map(Number);
+  const idleClients = envNumber("BENCH_IDLE_CLIENTS", 200);
+  const stack = await startBenchStack();
+  try {
+    const targets = (Object.keys(stack.targets) as Target[]).filter((t) => stack.targets[t] !== null);
+    const cases = [
+      ...(["simple", "prepared"] as const).flatMap((mode) => clientCounts.map((c) => ({ name: `select-only ${mode} c=${c}`, args: ["-S", "-M", mode, "-c", String(c), "-j", String(Math.min(c, 2))] }))),
+      { name: "connect per transaction (-C) c=8", args: ["-S", "-C", "-c", "8", "-j", "2"] },
+    ];
+    const results: Record<string, Record<string, { tps: number[]; latencyMs: number[] }>> = {};
+    for (let r = 0; r < rounds; r++) {
+      for (const c of cases) {
+        for (const t of r % 2 ? [...targets].reverse() : targets) {
+          const res = await pgbench(["-n", "-T", String(seconds), ...c.args], stack.targets[t]!);
+          const slot = ((results[c.name] ??= {})[t] ??= { tps: [], latencyMs: [] });
+          slot.tps.push(res.tps);
+          slot.latencyMs.push(res.latencyMs);
+          process.stderr.write(`  round ${r + 1}/${rounds} ${c.name} ${t}: ${round(res.tps, 0)} tps\n`);
+        }
+      }
+    }
+    const rows = cases.map((c) => {
+      const m = (t: Target) => (results[c.name]?.[t] ? median(results[c.name]![t]!.tps) : NaN);
+      const l = (t: Target) => (results[c.name]?.[t] ? median(results[c.name]![t]!.latencyMs) : NaN);
+      return {
+        case: c.name,
+        direct_tps: round(m("direct"), 0),
+        proxy_tps: round(m("proxy"), 0),
+        pgbouncer_tps: round(m("pgbouncer"), 0),
+        direct_latency_ms: round(l("direct"), 3),
+        proxy_latency_ms: round(l("proxy"), 3),
+        proxy_vs_direct: round(m("proxy") / m("direct"), 3),
+        pgbouncer_vs_direct: round(m("pgbouncer") / m("direct"), 3),
+      };
+    });
+    printTable(
+      `pgbench, TLS to the first hop, median of ${rounds} interleaved ${seconds}s runs`,
+      ["case", "direct tps", "proxy tps", "pgbouncer tps", "direct ms", "proxy ms", "proxy/direct", "pgbouncer/direct"],
+      rows.map((r) => [r.case, r.direct_tps, r.proxy_tps, r.pgbouncer_tps, r.direct_latency_ms, r.proxy_latency_ms, r.proxy_vs_direct, r.pgbouncer_vs_direct]),
+    );
+
+    // RSS per idle TLS session: open N authenticated sessions and hold them.
+    const ca = readFileSync(stack.proxy.caFile);
+    const before = rssBytes(stack.proxy.pid);
+    const clients: pg.Client[] = [];
+    for (let i = 0; i < idleClients; i++) {
+      const c = new pg.Client({ host: "127.0.0.1", port: stack.proxy.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "postgres", ssl: { ca, servername: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}` } });
+      await c.connect();
+      clients.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssBytes(stack.proxy.pid);
+    let pgbouncerPerClient = NaN;
+    if (stack.pgbouncer) {
+      const pbBefore = rssBytes(stack.pgbouncer.pid);
+      const pbClients: pg.Client[] = [];
+      for (let i = 0; i < idleClients; i++) {
+        const c = new pg.Client({ host: "127.0.0.1", port: stack.pgbouncer.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "bench", ssl: { rejectUnauthorized: false } });
+        await c.connect();
+        pbClients.push(c);
+      }
+      pgbouncerPerClient = (rssBytes(stack.pgbouncer.pid) - pbBefore) / idleClients;
+      await Promise.all(pbClients.map((c) => c.end()));
+    }
+    await Promise.all(clients.map((c) => c.end()));
+    const perClient = (after - before) / idleClients;
+    printTable(`memory per idle TLS session (${idleClients} sessions)`, ["target", "KB per session"], [
+      ["proxy", round(perClient / 1024, 1)],
+      ["pgbouncer", round(pgbouncerPerClient / 1024, 1)],
+    ]);
+    return { seconds, rounds, rows, idle_sessions: idleClients, proxy_rss_per_idle_session_kb: round(perClient / 1024, 1), pgbouncer_rss_per_idle_session_kb: round(pgbouncerPerClient / 1024, 1) };
+  } finally {
+    await stack.stop();
+  }
+}

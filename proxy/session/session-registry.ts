@@ -19,11 +19,18 @@ export interface LiveSession {
 
 type Listener = (endpointId: string, openSessions: number) => void;
 
+/** Hears each session as it is spliced and as it ends (usage accounting, activity reports). */
+export interface SessionObserver {
+  added?(s: LiveSession): void;
+  removed?(s: LiveSession): void;
+}
+
 /** Live sessions by id and counts per endpoint; listeners hear every count change. */
 export class SessionRegistry {
   private readonly sessions = new Map<string, LiveSession>();
   private readonly perEndpoint = new Map<string, number>();
   private readonly listeners: Listener[] = [];
+  private readonly observers: SessionObserver[] = [];
   private readonly idleWaiters: Array<() => void> = [];
 
   get size(): number {
@@ -33,16 +40,22 @@ export class SessionRegistry {
   add(s: LiveSession): void {
     this.sessions.set(s.id, s);
     this.bump(s.endpointId, 1);
+    for (const o of this.observers) o.added?.(s);
   }
 
   remove(s: LiveSession): void {
     if (!this.sessions.delete(s.id)) return;
     this.bump(s.endpointId, -1);
+    for (const o of this.observers) o.removed?.(s);
     if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   onChange(listener: Listener): void {
     this.listeners.push(listener);
+  }
+
+  observe(observer: SessionObserver): void {
+    this.observers.push(observer);
   }
 
   countFor(endpointId: string): number {

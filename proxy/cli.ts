@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { collect, onShutdownSignals, parseListen, parsePositiveInt } from "../common/cli-options.js";
 import { createLogger } from "../common/log.js";
@@ -7,6 +8,9 @@ import { startProxy } from "./start.js";
 
 interface ProxyCliOptions {
   routes: string;
+  scheduler?: string;
+  schedulerToken?: string;
+  schedulerCa?: string;
   listen: { host: string; port: number };
   httpListen: { host: string; port: number };
   http: boolean;
@@ -34,6 +38,9 @@ export function registerProxyCommand(program: Command): void {
         "Signals: SIGHUP reloads routes and certificates, SIGTERM drains, SIGINT exits at once.",
     )
     .addOption(new Option("--routes <file>", "static route table (JSON, see README)").env("OROCHI_ROUTES").makeOptionMandatory())
+    .addOption(new Option("--scheduler <host:port>", "scheduler (gRPC) that wakes managed computes; without it managed endpoints are unreachable").env("OROCHI_SCHEDULER"))
+    .addOption(new Option("--scheduler-token <token>", "shared token for the scheduler").env("OROCHI_SCHEDULER_TOKEN"))
+    .addOption(new Option("--scheduler-ca <file>", "CA certificate to verify a TLS scheduler").env("OROCHI_SCHEDULER_CA"))
     .addOption(new Option("--listen <host:port>", "PostgreSQL listener").env("OROCHI_PROXY_LISTEN").argParser(parseListen).default(parseListen(`${d.listenHost}:${d.port}`), `${d.listenHost}:${d.port}`))
     .addOption(new Option("--http-listen <host:port>", "HTTP listener for /metrics, /healthz, /readyz").env("OROCHI_PROXY_HTTP_LISTEN").argParser(parseListen).default(parseListen(`${d.listenHost}:${d.httpPort}`), `${d.listenHost}:${d.httpPort}`))
     .option("--no-http", "do not start the HTTP listener")
@@ -59,6 +66,9 @@ export function registerProxyCommand(program: Command): void {
         routesFile: o.routes,
         stateDir: o.stateDir,
         log,
+        scheduler: o.scheduler
+          ? { address: o.scheduler, token: o.schedulerToken, ca: o.schedulerCa ? readFileSync(o.schedulerCa) : undefined }
+          : null,
         config: {
           listenHost: o.listen.host,
           port: o.listen.port,

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { CertificatePair } from "./tls/cert-store.js";
 import { PROXY_DEFAULTS } from "./defaults.js";
 
@@ -47,7 +49,8 @@ export function proxyConfig(input: ProxyConfigInput): ProxyConfig {
     drainTimeoutMs: PROXY_DEFAULTS.drainTimeoutMs,
     computeConnectTimeoutMs: PROXY_DEFAULTS.computeConnectTimeoutMs,
     keepAliveInitialDelayMs: PROXY_DEFAULTS.keepAliveInitialDelayMs,
-    proxyId: `proxy-${process.pid}`,
+    // Unique per instance: several proxies may share a process (tests) or a pid namespace.
+    proxyId: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     ...input,
   };
   const positive: Array<keyof ProxyConfig> = [

@@ -1,7 +1,10 @@
 import { join } from "node:path";
 import { createLogger, type Logger } from "../common/log.js";
 import { startHealthServer, type HealthServer } from "../common/health-server.js";
-import { Router, StaticRouteSource, type RouteSource } from "../router/index.js";
+import { Router, StaticRouteSource, schedulerWaker, type RouteSource } from "../router/index.js";
+import { createSchedulerClient, createWakeMetrics, type SchedulerClient } from "../wakeup/index.js";
+import { startActivityReporter, type ActivityReporter } from "./activity-reporter.js";
+import { ProxyMetrics } from "./metrics.js";
 import { proxyConfig, type ProxyConfigInput, type ProxyConfig } from "./config.js";
 import { loadFakeSecretKey } from "./fake-secret-key.js";
 import { ProxyServer } from "./server.js";
@@ -15,6 +18,8 @@ export interface StartProxyOptions {
   routeSource?: RouteSource;
   /** Where the local CA and keys live when no certificates are given. */
   stateDir: string;
+  /** The scheduler that owns managed computes: woken after authentication, told about sessions. */
+  scheduler?: { address: string; token?: string | undefined; ca?: Buffer | undefined } | null;
   /** Overrides of the defaults; certificates/fakeSecretKey are filled in when absent. */
   config?: Partial<ProxyConfigInput>;
   log?: Logger;
@@ -24,6 +29,7 @@ export interface RunningProxy {
   readonly config: ProxyConfig;
   readonly server: ProxyServer;
   readonly router: Router;
+  readonly scheduler: SchedulerClient | null;
   readonly port: number;
   readonly httpPort: number | null;
   /** Local CA certificate, when the proxy generated its own. */
@@ -59,14 +65,37 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     staticSource = await StaticRouteSource.open(opts.routesFile, log);
     source = staticSource;
   }
-  const router = new Router({ source, log });
-  const server = await ProxyServer.start({ config, router, log });
+  const metrics = new ProxyMetrics();
+  const scheduler = opts.scheduler
+    ? createSchedulerClient({
+        address: opts.scheduler.address,
+        token: opts.scheduler.token,
+        tls: opts.scheduler.ca ? { ca: opts.scheduler.ca } : undefined,
+        hooks: createWakeMetrics(metrics.registry),
+      })
+    : null;
+  const router = new Router({ source, log, waker: scheduler ? schedulerWaker(scheduler) : null });
+  let server: ProxyServer;
+  try {
+    server = await ProxyServer.start({ config, router, log, metrics });
+  } catch (err) {
+    scheduler?.close();
+    throw err;
+  }
+  const activity: ActivityReporter | null = scheduler
+    ? startActivityReporter({ scheduler, sessions: server.sessions, proxyId: config.proxyId, log })
+    : null;
+  const shutdownExtras = async () => {
+    await activity?.stop();
+    scheduler?.close();
+  };
   let health: HealthServer | null = null;
   if (config.httpPort !== null) {
     try {
       health = await startHealthServer({ host: config.httpHost, port: config.httpPort, registry: server.metrics.registry, ready: () => server.ready });
     } catch (err) {
       await server.close();
+      await shutdownExtras();
       throw err;
     }
   }
@@ -74,6 +103,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     config,
     server,
     router,
+    scheduler,
     port: server.port,
     httpPort: health?.port ?? null,
     caFile,
@@ -90,11 +120,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     },
     async drain(timeoutMs) {
       const result = await server.drain(timeoutMs);
+      await shutdownExtras();
       await health?.close();
       return result;
     },
     async close() {
       await server.close();
+      await shutdownExtras();
       await health?.close();
     },
   };

@@ -12,6 +12,7 @@ export type RouterErrorCode =
   | "rate_limited"
   | "address_not_allowed"
   | "compute_unavailable" // wake failed / scheduler down
+  | "capacity_exhausted" // the scheduler has no room to start the compute
   | "lookup_failed"; // control plane unreachable and nothing cached
 
 export class RouterError extends Error {

@@ -15,3 +15,4 @@ export {
 export { type EndpointAccess, type HostPort, type PoolerTarget, type RouteSource, parseHostPort, formatHostPort } from "./access.js";
 export { StaticRouteSource, parseRouteTable } from "./static-routes.js";
 export { CancelKeyMap, type CancelTarget, type ProxyCancelKey } from "./cancel-keys.js";
+export { schedulerWaker, type ComputeWaker, type WakeResult } from "./compute-waker.js";

@@ -1,6 +1,7 @@
 import type { Logger } from "../common/log.js";
 import type { EndpointAccess, HostPort, RouteSource } from "./access.js";
 import { CancelKeyMap } from "./cancel-keys.js";
+import type { ComputeWaker } from "./compute-waker.js";
 import { RouterError } from "./errors.js";
 import type { EndpointRequest } from "./endpoint-id.js";
 
@@ -16,27 +17,49 @@ export interface ConnectTarget {
 }
 
 export interface ConnectHooks {
-  /** Called when the compute has to be started first (the proxy tells the client). */
+  /** Called (once) when the compute has to be started first, so the proxy can tell the client. */
   onWaking?: () => void;
+  signal?: AbortSignal;
+  /** Give up waking after this long (what is left of the client's handshake deadline). */
+  deadlineMs?: number;
+  /**
+   * This process has open sessions to the endpoint, so its compute is up. Pooled sessions need
+   * that certainty before trusting a cached address: the pooler would otherwise keep the
+   * client waiting on a suspended compute instead of failing fast.
+   */
+  computeInUse?: boolean;
 }
 
 export interface RouterOptions {
   source: RouteSource;
   log: Logger;
+  /** Starts scheduler-managed computes; without it managed endpoints are unreachable. */
+  waker?: ComputeWaker | null;
 }
+
+/** Tell the client about a wake that takes longer than this even if it turns out warm. */
+const WAKE_NOTICE_AFTER_MS = 250;
 
 /**
  * Turns an endpoint request into a route (DESIGN.md steps 3–6): access info from the route
- * source, the address to connect to, and the cancel-key map shared by all sessions.
+ * source, the address to connect to (waking a scheduler-managed compute first), and the
+ * cancel-key map shared by all sessions.
  */
 export class Router {
   readonly cancelKeys = new CancelKeyMap();
   private readonly source: RouteSource;
   private readonly log: Logger;
+  private readonly waker: ComputeWaker | null;
+  /**
+   * Last address a wake returned, per endpoint: warm connections skip the scheduler entirely.
+   * A failed connect drops the entry and the next attempt wakes again.
+   */
+  private readonly computeAddresses = new Map<string, HostPort>();
 
   constructor(opts: RouterOptions) {
     this.source = opts.source;
     this.log = opts.log;
+    this.waker = opts.waker ?? null;
   }
 
   /** Access info for (endpoint, role); throws RouterError when the endpoint is unknown. */
@@ -45,6 +68,7 @@ export class Router {
     try {
       access = await this.source.lookup(request.endpointId, role);
     } catch (err) {
+      if (err instanceof RouterError) throw err;
       throw new RouterError("lookup_failed", "could not look up the endpoint right now; try again shortly", (err as Error).message);
     }
     if (!access) throw new RouterError("endpoint_not_found", `endpoint "${request.endpointId}" not found`);
@@ -55,16 +79,55 @@ export class Router {
     return access;
   }
 
-  /** The address to log in to, waking the compute first when the scheduler owns it. */
-  async target(access: EndpointAccess, pooled: boolean, _hooks: ConnectHooks = {}): Promise<ConnectTarget> {
+  /**
+   * The address to log in to. A scheduler-managed compute is woken first (also for pooled
+   * sessions: the pooler needs the compute up) — callers must have authenticated the client.
+   */
+  async target(access: EndpointAccess, pooled: boolean, hooks: ConnectHooks = {}): Promise<ConnectTarget> {
+    let compute = access.compute;
+    if (access.managed) compute = await this.awakeCompute(access.endpointId, hooks, !pooled || hooks.computeInUse === true);
     if (pooled) {
       const p = access.pooler!;
       return { address: p.address, database: p.database, user: p.user, pooled: true };
     }
-    if (!access.compute) {
-      this.log.warn({ endpoint: access.endpointId }, "endpoint is managed by a scheduler but none is configured");
-      throw new RouterError("compute_unavailable", `the compute of endpoint "${access.endpointId}" is not reachable right now`);
+    if (!compute) throw new RouterError("compute_unavailable", `the compute of endpoint "${access.endpointId}" is not reachable right now`);
+    return { address: compute, pooled: false };
+  }
+
+  /**
+   * A connect or login to `target` failed at the transport level. Returns true when trying
+   * again can help (the cached address was dropped, so the next target() wakes the compute).
+   */
+  connectFailed(access: EndpointAccess, target: ConnectTarget): boolean {
+    if (!access.managed || !this.waker) return false;
+    this.computeAddresses.delete(access.endpointId);
+    this.log.info({ endpoint: access.endpointId, pooled: target.pooled }, "connect to compute failed; dropping its cached address");
+    return true;
+  }
+
+  private async awakeCompute(endpointId: string, hooks: ConnectHooks, trustCache: boolean): Promise<HostPort> {
+    const cached = this.computeAddresses.get(endpointId);
+    if (cached && trustCache) return cached;
+    if (!this.waker) {
+      this.log.warn({ endpoint: endpointId }, "endpoint is managed by a scheduler but none is configured");
+      throw new RouterError("compute_unavailable", `the compute of endpoint "${endpointId}" is not reachable right now`, "no scheduler configured");
     }
-    return { address: access.compute, pooled: false };
+    let told = false;
+    const tell = () => {
+      if (!told) hooks.onWaking?.();
+      told = true;
+    };
+    const slow = setTimeout(tell, WAKE_NOTICE_AFTER_MS);
+    try {
+      const woken = await this.waker.wake(endpointId, { signal: hooks.signal, deadlineMs: hooks.deadlineMs });
+      if (woken.coldStart) {
+        tell();
+        this.log.info({ endpoint: endpointId, startup_ms: woken.startupMs }, "compute woken (cold start)");
+      }
+      this.computeAddresses.set(endpointId, woken.address);
+      return woken.address;
+    } finally {
+      clearTimeout(slow);
+    }
   }
 }

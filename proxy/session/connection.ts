@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../../common/log.js";
-import { RouterError, endpointLabelFromSni, extractEndpointFromOptions, resolveEndpoint, type Router } from "../../router/index.js";
+import {
+  RouterError,
+  endpointLabelFromSni,
+  extractEndpointFromOptions,
+  resolveEndpoint,
+  type ConnectTarget,
+  type Router,
+} from "../../router/index.js";
 import type { ProxyConfig } from "../config.js";
 import type { ConnectionOutcome, ProxyMetrics } from "../metrics.js";
 import { backendKeyData, errorResponse, negotiateProtocolVersion, noticeResponse } from "../protocol/backend-messages.js";
@@ -12,11 +19,16 @@ import type { CertificateStore } from "../tls/cert-store.js";
 import { forwardCancel } from "./cancel.js";
 import { authenticateClient } from "./client-auth.js";
 import { negotiateTransport, type ClientTransport } from "./client-transport.js";
-import { ComputeRejected, loginToCompute, type ComputeConnection } from "./compute-login.js";
+import { ComputeRejected, ComputeUnreachable, loginToCompute, type ComputeConnection } from "./compute-login.js";
 import { fromRouterError } from "./router-errors.js";
 import type { LiveSession, SessionRegistry } from "./session-registry.js";
 import { splice } from "./splice.js";
 import { computeStartupParams, isReplicationRequest } from "./startup-params.js";
+
+/** Connect attempts per session: the first, and re-wakes after a cached address failed. */
+const MAX_COMPUTE_CONNECT_ATTEMPTS = 3;
+/** Leave this much of the handshake deadline to report a failed wake to the client. */
+const WAKE_DEADLINE_MARGIN_MS = 500;
 
 export interface ConnectionContext {
   readonly config: ProxyConfig;
@@ -98,21 +110,41 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     const auth = await authenticateClient(transport, user, request, ctx.router, ctx.config);
     Object.assign(facts, { endpoint: auth.request.endpointId, pooled: auth.request.pooled });
 
-    const target = await ctx.router.target(auth.access, auth.request.pooled, {
-      onWaking: () => transport.socket.write(noticeResponse({ code: "00000", message: `waking up the compute of endpoint "${auth.request.endpointId}"; this takes a moment` })),
-    });
-    const startup = computeStartupParams(params, target, options.rest);
-    if (startup.dropped.length > 0) ctx.log.debug({ ...facts, dropped: startup.dropped }, "startup parameters not forwarded");
-    compute = await loginToCompute({
-      address: target.address,
-      params: startup.params,
-      clientKey: auth.clientKey,
-      serverKey: auth.secret.serverKey,
-      connectTimeoutMs: ctx.config.computeConnectTimeoutMs,
-      maxMessageBytes: ctx.config.maxComputeLoginMessageBytes,
-      keepAliveInitialDelayMs: ctx.config.keepAliveInitialDelayMs,
+    let noticeSent = false;
+    const hooks = {
       signal: abort.signal,
-    });
+      // Answer with a wake error, not the handshake timeout, when the scheduler is slow or down.
+      deadlineMs: Math.max(1, ctx.config.handshakeTimeoutMs - (performance.now() - started) - WAKE_DEADLINE_MARGIN_MS),
+      computeInUse: ctx.sessions.countFor(auth.request.endpointId) > 0,
+      onWaking: () => {
+        if (noticeSent) return;
+        noticeSent = true;
+        transport.socket.write(noticeResponse({ code: "00000", message: `waking up the compute of endpoint "${auth.request.endpointId}"; this takes a moment` }));
+      },
+    };
+    let target: ConnectTarget;
+    for (let attempt = 1; ; attempt++) {
+      target = await ctx.router.target(auth.access, auth.request.pooled, hooks);
+      const startup = computeStartupParams(params, target, options.rest);
+      if (startup.dropped.length > 0 && attempt === 1) ctx.log.debug({ ...facts, dropped: startup.dropped }, "startup parameters not forwarded");
+      try {
+        compute = await loginToCompute({
+          address: target.address,
+          params: startup.params,
+          clientKey: auth.clientKey,
+          serverKey: auth.secret.serverKey,
+          connectTimeoutMs: ctx.config.computeConnectTimeoutMs,
+          maxMessageBytes: ctx.config.maxComputeLoginMessageBytes,
+          keepAliveInitialDelayMs: ctx.config.keepAliveInitialDelayMs,
+          signal: abort.signal,
+        });
+        break;
+      } catch (err) {
+        // A cached address may belong to a compute suspended since: wake it and try again.
+        const retry = err instanceof ComputeUnreachable && attempt < MAX_COMPUTE_CONNECT_ATTEMPTS && !abort.signal.aborted && ctx.router.connectFailed(auth.access, target);
+        if (!retry) throw err;
+      }
+    }
     if (timedOut || abort.signal.aborted) throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client went away during login");
     clearTimeout(deadline);
 

@@ -12,6 +12,7 @@ const ROUTER_ERRORS: Record<RouterErrorCode, { kind: ErrorKind; sqlstate: SqlSta
   rate_limited: { kind: "limit", sqlstate: SQLSTATE.configurationLimitExceeded },
   address_not_allowed: { kind: "user", sqlstate: SQLSTATE.invalidAuthorization },
   compute_unavailable: { kind: "compute", sqlstate: SQLSTATE.cannotConnectNow },
+  capacity_exhausted: { kind: "limit", sqlstate: SQLSTATE.tooManyConnections },
   lookup_failed: { kind: "routing", sqlstate: SQLSTATE.cannotConnectNow },
 };
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../common/log.js";
-import { startProxy, type RunningProxy } from "../../proxy/index.js";
+import { startProxy, type RunningProxy, type StartProxyOptions } from "../../proxy/index.js";
 import type { ProxyConfigInput } from "../../proxy/index.js";
 import { tempDir } from "./tempdir.js";
 
@@ -30,12 +30,14 @@ export const LOCAL_DOMAIN = "local.orochi.localhost";
 export async function startTestProxy(
   endpoints: Record<string, RouteFileEndpoint>,
   config: Partial<ProxyConfigInput> = {},
+  extra: Pick<StartProxyOptions, "scheduler" | "routeSource"> = {},
 ): Promise<TestProxy> {
   const dir = tempDir("orochi-proxy-");
   const routesFile = join(dir.path, "routes.json");
   const writeRoutes = (e: Record<string, RouteFileEndpoint>) => writeFileSync(routesFile, JSON.stringify({ endpoints: e }, null, 2));
   writeRoutes(endpoints);
   const proxy = await startProxy({
+    ...extra,
     routesFile,
     stateDir: dir.path,
     log: createLogger("proxy-test"),

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { envList } from "./lib/env.js";
+import { coldStartSuite } from "./suites/cold-start.js";
 import { throughputSuite } from "./suites/throughput.js";
 
 /**
@@ -11,6 +12,7 @@ import { throughputSuite } from "./suites/throughput.js";
  */
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   throughput: throughputSuite,
+  "cold-start": coldStartSuite,
 };
 
 const selected = envList("BENCH_SUITES", Object.keys(SUITES));

@@ -10,6 +10,8 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     fileParallelism: true,
+    // Quiet in-process components; tests that read log lines set their own level.
+    env: { OROCHI_LOG_LEVEL: process.env.OROCHI_LOG_LEVEL ?? "warn" },
     reporters: ["default", "json"],
     outputFile: { json: "test-results.json" },
   },

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerControlPlaneCommands } from "../controlplane/cli/index.js";
 import { registerProxyCommand } from "../proxy/cli.js";
+import { registerUpCommand } from "../stack/cli.js";
 import { registerSchedulerCommand } from "../wakeup/cli.js";
 
 /**
@@ -8,6 +9,7 @@ import { registerSchedulerCommand } from "../wakeup/cli.js";
  * Components export `register…Command(program)` from their cli module.
  */
 export function registerCommands(program: Command): void {
+  registerUpCommand(program);
   registerProxyCommand(program);
   registerControlPlaneCommands(program);
   registerSchedulerCommand(program);

@@ -3,11 +3,15 @@ import { Command, Option } from "commander";
 import { collect, onShutdownSignals, parseListen, parsePositiveInt } from "../common/cli-options.js";
 import { createLogger } from "../common/log.js";
 import { defaultStateDir } from "../common/paths.js";
+import { ROUTE_CACHE_DEFAULTS } from "../router/index.js";
 import { PROXY_DEFAULTS } from "./defaults.js";
 import { startProxy } from "./start.js";
 
 interface ProxyCliOptions {
-  routes: string;
+  routes?: string;
+  controlPlane?: string;
+  controlPlaneToken?: string;
+  routeCacheTtl: number;
   scheduler?: string;
   schedulerToken?: string;
   schedulerCa?: string;
@@ -37,7 +41,10 @@ export function registerProxyCommand(program: Command): void {
       "Run the PostgreSQL proxy: TLS, SNI routing, SCRAM, compute login and splice.\n" +
         "Signals: SIGHUP reloads routes and certificates, SIGTERM drains, SIGINT exits at once.",
     )
-    .addOption(new Option("--routes <file>", "static route table (JSON, see README)").env("OROCHI_ROUTES").makeOptionMandatory())
+    .addOption(new Option("--routes <file>", "static route table (JSON, see README); or use --control-plane").env("OROCHI_ROUTES"))
+    .addOption(new Option("--control-plane <url>", "control plane whose internal API gives the routes, e.g. http://127.0.0.1:7432").env("OROCHI_CONTROL_PLANE_URL"))
+    .addOption(new Option("--control-plane-token <token>", "internal API token of the control plane").env("OROCHI_INTERNAL_TOKEN"))
+    .addOption(new Option("--route-cache-ttl <ms>", "how long control-plane answers are cached (and served while it is down)").argParser(parsePositiveInt).default(ROUTE_CACHE_DEFAULTS.ttlMs))
     .addOption(new Option("--scheduler <host:port>", "scheduler (gRPC) that wakes managed computes; without it managed endpoints are unreachable").env("OROCHI_SCHEDULER"))
     .addOption(new Option("--scheduler-token <token>", "shared token for the scheduler").env("OROCHI_SCHEDULER_TOKEN"))
     .addOption(new Option("--scheduler-ca <file>", "CA certificate to verify a TLS scheduler").env("OROCHI_SCHEDULER_CA"))
@@ -61,9 +68,12 @@ export function registerProxyCommand(program: Command): void {
       const certs = o.tlsCert.flatMap((s) => s.split(","));
       const keys = o.tlsKey.flatMap((s) => s.split(","));
       if (certs.length !== keys.length) throw new Error("--tls-cert and --tls-key must come in pairs");
+      if ((o.routes === undefined) === (o.controlPlane === undefined)) throw new Error("give exactly one of --routes FILE and --control-plane URL");
+      if (o.controlPlane && !o.controlPlaneToken) throw new Error("--control-plane needs --control-plane-token (or OROCHI_INTERNAL_TOKEN)");
       const log = createLogger("proxy");
       const proxy = await startProxy({
         routesFile: o.routes,
+        controlPlane: o.controlPlane ? { url: o.controlPlane, token: o.controlPlaneToken!, cache: { ttlMs: o.routeCacheTtl } } : null,
         stateDir: o.stateDir,
         log,
         scheduler: o.scheduler

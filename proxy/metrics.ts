@@ -20,6 +20,7 @@ export class ProxyMetrics {
   readonly bytes: Counter<"direction">;
   readonly cancelRequests: Counter<"result">;
   readonly tlsHandshakes: Counter<"kind">;
+  readonly routeCache: Counter<"result">;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -63,6 +64,13 @@ export class ProxyMetrics {
       registers: [this.registry],
     });
     for (const result of ["forwarded", "unknown_key", "failed"]) this.cancelRequests.inc({ result }, 0);
+    this.routeCache = new Counter({
+      name: "orochi_route_cache_requests_total",
+      help: "Route lookups by result: hit, negative_hit (endpoint known not to exist), error_hit, miss (asked the source), error",
+      labelNames: ["result"],
+      registers: [this.registry],
+    });
+    for (const result of ["hit", "negative_hit", "error_hit", "miss", "error"]) this.routeCache.inc({ result }, 0);
     this.tlsHandshakes = new Counter({
       name: "orochi_proxy_tls_handshakes_total",
       help: "TLS handshakes by kind: ssl_request, direct (PG17 ALPN), failed",

@@ -1,7 +1,15 @@
 import { join } from "node:path";
 import { createLogger, type Logger } from "../common/log.js";
 import { startHealthServer, type HealthServer } from "../common/health-server.js";
-import { Router, StaticRouteSource, schedulerWaker, type RouteSource } from "../router/index.js";
+import {
+  CachedRouteSource,
+  ControlPlaneRouteSource,
+  Router,
+  StaticRouteSource,
+  schedulerWaker,
+  type RouteCacheOptions,
+  type RouteSource,
+} from "../router/index.js";
 import { createSchedulerClient, createWakeMetrics, type SchedulerClient } from "../wakeup/index.js";
 import { startActivityReporter, type ActivityReporter } from "./activity-reporter.js";
 import { ProxyMetrics } from "./metrics.js";
@@ -14,7 +22,9 @@ import type { CertificatePair } from "./tls/cert-store.js";
 export interface StartProxyOptions {
   /** Static route table file (`--routes`). */
   routesFile?: string;
-  /** Or any route source (tests, the control-plane source). */
+  /** Or the control plane's internal API (cached: see router/route-cache.ts). */
+  controlPlane?: { url: string; token: string; cache?: Omit<RouteCacheOptions, "onResult" | "now"> } | null;
+  /** Or any route source (tests). */
   routeSource?: RouteSource;
   /** Where the local CA and keys live when no certificates are given. */
   stateDir: string;
@@ -58,14 +68,19 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     certificates,
     fakeSecretKey: opts.config?.fakeSecretKey ?? loadFakeSecretKey(join(opts.stateDir, "proxy", "fake-secret.key")),
   });
+  const metrics = new ProxyMetrics();
   let staticSource: StaticRouteSource | null = null;
+  let controlPlaneSource: ControlPlaneRouteSource | null = null;
   let source = opts.routeSource;
-  if (!source) {
-    if (!opts.routesFile) throw new Error("a route source is required (--routes FILE)");
+  if (!source && opts.controlPlane) {
+    controlPlaneSource = new ControlPlaneRouteSource({ url: opts.controlPlane.url, token: opts.controlPlane.token });
+    source = new CachedRouteSource(controlPlaneSource, { ...opts.controlPlane.cache, onResult: (result) => metrics.routeCache.inc({ result }) });
+    log.info({ control_plane: opts.controlPlane.url }, "routes come from the control plane");
+  } else if (!source) {
+    if (!opts.routesFile) throw new Error("a route source is required (--routes FILE or --control-plane URL)");
     staticSource = await StaticRouteSource.open(opts.routesFile, log);
     source = staticSource;
   }
-  const metrics = new ProxyMetrics();
   const scheduler = opts.scheduler
     ? createSchedulerClient({
         address: opts.scheduler.address,
@@ -88,6 +103,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const shutdownExtras = async () => {
     await activity?.stop();
     scheduler?.close();
+    await controlPlaneSource?.close();
   };
   let health: HealthServer | null = null;
   if (config.httpPort !== null) {

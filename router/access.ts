@@ -41,6 +41,8 @@ export interface EndpointAccess {
 export interface RouteSource {
   /** null when the endpoint does not exist. */
   lookup(endpointId: string, role: string): Promise<EndpointAccess | null>;
+  /** Drop whatever is cached for the endpoint (sources with a cache). */
+  invalidateEndpoint?(endpointId: string): void;
 }
 
 /** Parse "host:port" or "[v6]:port". */

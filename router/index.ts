@@ -16,3 +16,5 @@ export { type EndpointAccess, type HostPort, type PoolerTarget, type RouteSource
 export { StaticRouteSource, parseRouteTable } from "./static-routes.js";
 export { CancelKeyMap, type CancelTarget, type ProxyCancelKey } from "./cancel-keys.js";
 export { schedulerWaker, type ComputeWaker, type WakeResult } from "./compute-waker.js";
+export { ControlPlaneRouteSource, CONTROL_PLANE_SOURCE_DEFAULTS, type ControlPlaneSourceOptions } from "./controlplane-source.js";
+export { CachedRouteSource, ROUTE_CACHE_DEFAULTS, type RouteCacheOptions, type RouteCacheResult } from "./route-cache.js";

@@ -99,10 +99,15 @@ export class Router {
    * again can help (the cached address was dropped, so the next target() wakes the compute).
    */
   connectFailed(access: EndpointAccess, target: ConnectTarget): boolean {
-    if (!access.managed || !this.waker) return false;
-    this.computeAddresses.delete(access.endpointId);
-    this.log.info({ endpoint: access.endpointId, pooled: target.pooled }, "connect to compute failed; dropping its cached address");
-    return true;
+    this.log.info({ endpoint: access.endpointId, pooled: target.pooled }, "connect to compute failed; dropping what is cached for it");
+    this.invalidateEndpoint(access.endpointId);
+    return access.managed && this.waker !== null;
+  }
+
+  /** Forget the endpoint's cached route and compute address (changed, deleted, or failing). */
+  invalidateEndpoint(endpointId: string): void {
+    this.computeAddresses.delete(endpointId);
+    this.source.invalidateEndpoint?.(endpointId);
   }
 
   private async awakeCompute(endpointId: string, hooks: ConnectHooks, trustCache: boolean): Promise<HostPort> {

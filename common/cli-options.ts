@@ -19,13 +19,19 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Run `stop` once on SIGTERM/SIGINT; a second signal exits at once. */
+/** A repeat within this long is the same Ctrl-C reaching us twice (terminal group + a wrapper). */
+const DUPLICATE_SIGNAL_MS = 2_000;
+
+/** Run the handler once on SIGTERM/SIGINT; a later second signal exits at once. */
 export function onShutdownSignals(handlers: { SIGTERM: () => Promise<void>; SIGINT: () => Promise<void> }): void {
-  let stopping = false;
+  let stoppingSince = 0;
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     process.on(sig, () => {
-      if (stopping) process.exit(1);
-      stopping = true;
+      if (stoppingSince) {
+        if (Date.now() - stoppingSince > DUPLICATE_SIGNAL_MS) process.exit(1);
+        return;
+      }
+      stoppingSince = Date.now();
       handlers[sig]().then(
         () => process.exit(0),
         (err: unknown) => {

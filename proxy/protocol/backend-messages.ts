@@ -3,7 +3,8 @@ import type { SqlState } from "./errors.js";
 
 /** Encoders for the messages the proxy itself sends to clients (server → client direction). */
 
-function message(tag: number, body: Buffer): Buffer {
+/** Frame a message body: tag byte, int32 length (including itself), body. */
+export function message(tag: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = tag;
   out.writeUInt32BE(4 + body.length, 1);

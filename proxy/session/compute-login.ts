@@ -1,6 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { serialize } from "pg-protocol";
 import type { HostPort } from "../../router/index.js";
+import { message } from "../protocol/backend-messages.js";
 import { AUTH_CODES, BACKEND_TAGS } from "../protocol/codes.js";
 import { ClientError, SQLSTATE } from "../protocol/errors.js";
 import { PacketReader } from "../protocol/packet-reader.js";
@@ -131,13 +132,13 @@ async function login(socket: Socket, opts: ComputeLoginOptions): Promise<Compute
           break;
         case BACKEND_TAGS.parameterStatus:
         case BACKEND_TAGS.noticeResponse:
-          greeting.push(rawMessage(tag, body));
+          greeting.push(message(tag, body));
           break;
         case BACKEND_TAGS.negotiateProtocolVersion:
           break;
         case BACKEND_TAGS.errorResponse: {
           const fields = parseErrorFields(body);
-          throw new ComputeRejected(rawMessage(tag, body), fields.get("C") ?? SQLSTATE.internal, fields.get("M") ?? "compute refused the connection");
+          throw new ComputeRejected(message(tag, body), fields.get("C") ?? SQLSTATE.internal, fields.get("M") ?? "compute refused the connection");
         }
         case BACKEND_TAGS.readyForQuery: {
           const rest = reader.detach();
@@ -146,7 +147,7 @@ async function login(socket: Socket, opts: ComputeLoginOptions): Promise<Compute
             processId,
             secretKey,
             greeting,
-            ready: rawMessage(tag, body),
+            ready: message(tag, body),
             rest,
             loginBytesRead: socket.bytesRead - rest.length,
             loginBytesWritten: socket.bytesWritten,
@@ -166,14 +167,6 @@ async function login(socket: Socket, opts: ComputeLoginOptions): Promise<Compute
 
 function loginFailure(detail: string): ClientError {
   return new ClientError("compute", SQLSTATE.connectionFailure, "could not log in to the compute", detail);
-}
-
-function rawMessage(tag: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = tag;
-  out.writeUInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
 }
 
 /** ErrorResponse/NoticeResponse fields: (type byte, cstring)* then NUL. */

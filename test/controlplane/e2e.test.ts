@@ -5,12 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseScramSecret } from "../../common/scram/index.js";
 import { packageRoot } from "../../common/paths.js";
 import { pgBin } from "../../common/postgres/index.js";
-import type { EndpointAccess } from "../../controlplane/index.js";
 import { startProxy, type RunningProxy } from "../../proxy/index.js";
-import type { RouteSource } from "../../router/index.js";
+import { ControlPlaneRouteSource, type RouteSource } from "../../router/index.js";
 import { freePort } from "../harness/ports.js";
 import { tempDir } from "../harness/tempdir.js";
 import { silentLogger, startTestControlPlane, startTestStore, type TestControlPlane, type TestStore } from "./harness.js";
@@ -19,30 +17,16 @@ import { startTestScheduler, type TestScheduler } from "./scheduler-harness.js";
 const run = promisify(execFile);
 
 /**
- * The internal API as the proxy's route source: the proxy side of this lives in the router issue;
- * this small adapter only lets the test drive the whole path (client → proxy → pooler/compute).
+ * The proxy's real control-plane route source, created once the control plane (started after
+ * the proxy, which makes the CA its connection strings name) is up.
  */
 function internalApiRouteSource(cp: () => TestControlPlane): RouteSource {
+  let source: ControlPlaneRouteSource | null = null;
   return {
-    async lookup(endpointId, role) {
+    lookup(endpointId, role) {
       const { cp: plane } = cp();
-      const res = await fetch(`${plane.url}/internal/v1/endpoints/${endpointId}/access?role=${encodeURIComponent(role)}`, {
-        headers: { authorization: `Bearer ${plane.internalToken}` },
-      });
-      if (res.status === 404) return null;
-      if (!res.ok) throw new Error(`internal API answered ${res.status}`);
-      const a = (await res.json()) as EndpointAccess;
-      return {
-        endpointId: a.endpoint_id,
-        cu: a.cu,
-        compute: a.compute,
-        pooler: a.pooler ? { address: { host: a.pooler.host, port: a.pooler.port }, database: a.pooler.database, user: a.pooler.user } : null,
-        managed: false,
-        secret: a.role ? parseScramSecret(a.role.scram_secret) : null,
-        allowedCidrs: a.allowed_cidrs,
-        maxConnections: a.max_connections,
-        version: a.version,
-      };
+      source ??= new ControlPlaneRouteSource({ url: plane.url, token: plane.internalToken });
+      return source.lookup(endpointId, role);
     },
   };
 }
@@ -69,7 +53,13 @@ describe("connection strings verbatim through the real proxy and PgBouncer; the 
     const build = run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: packageRoot() });
     [store, scheduler] = await Promise.all([startTestStore(), startTestScheduler()]);
     // The proxy makes the local CA in <state dir>/tls/ca.crt: the control plane's default sslrootcert.
-    proxy = await startProxy({ stateDir: state.path, routeSource: internalApiRouteSource(() => t), config: { port: 0, httpPort: null }, log: silentLogger });
+    proxy = await startProxy({
+      stateDir: state.path,
+      routeSource: internalApiRouteSource(() => t),
+      scheduler: { address: scheduler.server.address },
+      config: { port: 0, httpPort: null },
+      log: silentLogger,
+    });
     t = await startTestControlPlane(store, { stateDir: state.path, scheduler: scheduler.port, proxyPort: proxy.port, pooler: { kind: "pgbouncer", port: await freePort() } });
     await build;
   });

@@ -7,6 +7,7 @@ import { ENDPOINT, PASSWORD, ROLE } from "../harness/fixture.js";
 import { startOrochi, type OrochiProcess } from "../harness/orochi-process.js";
 import { startTestPostgres, type TestPostgres } from "../harness/postgres.js";
 import { tempDir } from "../harness/tempdir.js";
+import { eventually } from "../harness/eventually.js";
 
 /** `orochi proxy` as a real process: signals, reload, HTTP endpoints. */
 describe("orochi proxy process", () => {
@@ -121,17 +122,4 @@ function tcpRefused(port: number): Promise<boolean> {
     });
     s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
   });
-}
-
-async function eventually(fn: () => Promise<unknown> | unknown, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgBin, readPidFile } from "../../common/postgres/index.js";
 import type { Compute } from "../../wakeup/index.js";
+import { eventually } from "../harness/eventually.js";
 import { startTestProxy, type TestProxy } from "../harness/proxy.js";
 import { TEST_TOKEN, endpointId, provisionRequest, secretFor, startSchedulerFixture, type SchedulerFixture } from "../wakeup/scheduler-fixture.js";
 
@@ -139,16 +140,3 @@ describe("proxy with the scheduler: wake on connect", () => {
     }, 15_000);
   });
 });
-
-async function eventually(fn: () => Promise<unknown> | unknown, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

@@ -27,7 +27,7 @@ describe("local stack (orochi up)", () => {
       pooler: "pgbouncer",
       ports: { proxy: proxy!, proxyHttp: proxyHttp!, controlPlane: controlPlane!, scheduler: scheduler!, schedulerHttp: schedulerHttp!, pooler: pooler! },
     });
-    apiKey = readFileSync(stack.controlPlane.adminKeyFile, "utf8").trim();
+    apiKey = readFileSync(stack.controlPlane.adminKeyFile!, "utf8").trim();
   });
   afterAll(async () => {
     await restarted?.close();

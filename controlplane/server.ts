@@ -24,6 +24,7 @@ import type { SchedulerPort } from "./scheduler/port.js";
 import { createStorePool } from "./store/db.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./store/embedded-postgres.js";
 import { migrate } from "./store/migrate.js";
+import { ControlPlaneMetrics } from "./metrics.js";
 
 export interface ControlPlane {
   readonly host: string;
@@ -130,13 +131,15 @@ export async function startControlPlane(input: ControlPlaneConfigInput = {}): Pr
       caFile: config.caFile,
     };
     const rateLimiter = new RateLimiter(config.rateLimits);
+    const metrics = new ControlPlaneMetrics(pool);
     const app = await buildApp({
       pool,
-      routes: allRoutes({ ctx, connection, rateLimiter, internalToken }),
+      routes: allRoutes({ ctx, connection, rateLimiter, internalToken, metrics }),
       rateLimiter,
       internalToken,
       bodyLimitBytes: config.bodyLimitBytes,
       logger,
+      metrics,
     });
     await app.listen({ host: config.host, port: config.port });
     cleanups.push(() => app.close());

@@ -4,6 +4,7 @@ import { registerConfigCommands } from "./config-command.js";
 import { registerConnectCommand } from "./connect-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSqlCommand } from "./sql-command.js";
+import { registerUsageCommand } from "./usage-command.js";
 
 /** Every `orochi` command the control plane owns. */
 export function registerControlPlaneCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerControlPlaneCommands(program: Command): void {
   registerConnectCommand(program);
   registerSqlCommand(program);
   registerConfigCommands(program);
+  registerUsageCommand(program);
 }

@@ -7,6 +7,7 @@ import { authenticate } from "../identity/authenticate.js";
 import type { Principal } from "../identity/principal.js";
 import type { RateLimiter } from "../identity/rate-limit.js";
 import { scopeAllows } from "../identity/scopes.js";
+import { UNMATCHED_ROUTE, type ControlPlaneMetrics } from "../metrics.js";
 import { errorSummary } from "../provisioning/context.js";
 import { runIdempotent } from "./idempotency.js";
 import type { RouteSpec } from "./route.js";
@@ -19,6 +20,8 @@ export interface AppOptions {
   internalToken: string;
   bodyLimitBytes: number;
   logger: Logger;
+  /** Served at GET /metrics (no auth, no tenant data); every response is counted into it. */
+  metrics: ControlPlaneMetrics;
 }
 
 /** fastify's own errors we answer with our codes (everything else is a 500). */
@@ -63,6 +66,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook("onResponse", async (req, reply) => {
     // URL without query string; headers (Authorization) are never logged.
     opts.logger.debug({ method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    // The route template, never the raw URL: ids and scanners' paths must not become series.
+    const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
+    opts.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    opts.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+  app.get("/metrics", async (_req, reply) => {
+    const body = await opts.metrics.registry.metrics();
+    return reply.header("content-type", opts.metrics.registry.contentType).header("cache-control", "no-store").send(body);
   });
 
   const methodsByPath = new Map<string, Set<string>>();
@@ -72,6 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.route({
       method: spec.method,
       url,
+      ...(spec.bodyLimitBytes ? { bodyLimit: spec.bodyLimitBytes } : {}),
       handler: async (req, reply) => {
         const principal = await authorize(spec, req, opts);
         const params = validate(spec.params, req.params, "path");

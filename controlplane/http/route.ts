@@ -40,6 +40,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** Honours the Idempotency-Key header. */
   idempotent?: boolean;
+  /** Overrides the app's body limit for this route (e.g. usage batches). */
+  bodyLimitBytes?: number;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handler(input: RouteInput<P, Q, B>): Promise<RouteResult>;
 }

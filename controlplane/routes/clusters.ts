@@ -13,14 +13,12 @@ import {
 } from "../provisioning/operations.js";
 import { convergeCluster } from "../provisioning/converge.js";
 import { getClusterById, listClusters } from "../store/clusters.js";
-import { usageTotals } from "../store/usage.js";
 import type { ApiDeps } from "./deps.js";
 import * as S from "./schemas.js";
 import { clusterConnection, clusterView } from "./views.js";
 
 const NOT_FOUND = { description: "no such cluster in your organisation", schema: S.ErrorResponse };
 const UNAVAILABLE = { description: "the scheduler or pooler failed; retry (with the same Idempotency-Key)", schema: S.ErrorResponse };
-const DAY_MS = 86_400_000;
 
 export function clusterRoutes(deps: ApiDeps): RouteSpec[] {
   const { ctx, connection } = deps;
@@ -193,37 +191,6 @@ export function clusterRoutes(deps: ApiDeps): RouteSpec[] {
           await idempotency.remember(cluster.id);
         }
         return { status: 200, body: { cluster: view(cluster), connection: clusterConnection(ctx, connection, cluster) } };
-      },
-    }),
-    route({
-      method: "GET",
-      path: "/v1/clusters/{id}/usage",
-      operationId: "getUsage",
-      summary: "CU-seconds and bytes for a period (from the proxies' usage records)",
-      tag: "clusters",
-      auth: { kind: "api-key", scope: "read" },
-      params: S.ClusterParams,
-      query: S.UsageQuery,
-      responses: { 200: { description: "usage", schema: S.Usage }, 404: NOT_FOUND },
-      async handler({ params, query, principal }) {
-        const c = await requireCluster(ctx, org(principal), params.id);
-        const to = query.to ? new Date(query.to) : new Date();
-        const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
-        if (from > to) throw new ApiError("invalid_request", "from must not be after to");
-        const u = await usageTotals(ctx.pool, c.endpointId, from, to);
-        return {
-          status: 200,
-          body: {
-            cluster_id: c.id,
-            endpoint: c.endpointId,
-            from: from.toISOString(),
-            to: to.toISOString(),
-            cu_seconds: u.cuSeconds,
-            active_seconds: u.activeSeconds,
-            bytes_in: u.bytesIn,
-            bytes_out: u.bytesOut,
-          },
-        };
       },
     }),
   ];

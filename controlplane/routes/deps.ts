@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from "../connection-strings.js";
 import type { RateLimiter } from "../identity/rate-limit.js";
+import type { ControlPlaneMetrics } from "../metrics.js";
 import type { ProvisioningContext } from "../provisioning/context.js";
 
 /** What route handlers need. */
@@ -8,4 +9,5 @@ export interface ApiDeps {
   connection: ConnectionConfig;
   rateLimiter: RateLimiter;
   internalToken: string;
+  metrics: ControlPlaneMetrics;
 }

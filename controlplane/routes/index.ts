@@ -4,12 +4,13 @@ import { clusterRoutes } from "./clusters.js";
 import type { ApiDeps } from "./deps.js";
 import { identityRoutes } from "./identity.js";
 import { internalRoutes } from "./internal.js";
+import { usageRoutes } from "./usage.js";
 
 export const API_VERSION = "1.0.0";
 
 /** Every route of the control plane, the OpenAPI document included (it describes the others). */
 export function allRoutes(deps: ApiDeps): RouteSpec[] {
-  const routes = [...clusterRoutes(deps), ...identityRoutes(deps), ...internalRoutes(deps)];
+  const routes = [...clusterRoutes(deps), ...usageRoutes(deps), ...identityRoutes(deps), ...internalRoutes(deps)];
   let document: unknown;
   routes.push(
     route({

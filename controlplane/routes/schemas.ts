@@ -5,6 +5,8 @@ import { SIZE_NAMES, TIERS } from "../sizes.js";
 import { SCOPES } from "../store/api-keys.js";
 import { CLUSTER_STATUSES } from "../store/clusters.js";
 import { PLANS } from "../store/organizations.js";
+import { USAGE_GRANULARITIES } from "../store/usage.js";
+import { MAX_USAGE_BATCH_RECORDS } from "../usage-api.js";
 
 /** Request and response shapes of the API: the validators and the OpenAPI document. */
 
@@ -64,8 +66,9 @@ export const ListClustersQuery = z.strictObject({
 });
 
 export const UsageQuery = z.strictObject({
-  from: z.iso.datetime({ offset: true }).optional().describe("start (inclusive), default 30 days ago"),
+  from: z.iso.datetime({ offset: true }).optional().describe("start (inclusive), default 30 days before `to`"),
   to: z.iso.datetime({ offset: true }).optional().describe("end (exclusive), default now"),
+  granularity: z.enum(USAGE_GRANULARITIES).optional().describe("bucket size (UTC), default day"),
 });
 
 export const Cluster = z.object({
@@ -116,15 +119,21 @@ export const CreatedCluster = Cluster.extend({
 export const ClusterList = z.object({ clusters: z.array(Cluster) });
 export const RotatedPassword = z.object({ cluster: Cluster, connection: ConnectionInfo });
 
+const UsageFigures = {
+  cu_seconds: z.number().describe("active seconds × the CU in force (a second counts once whichever proxies served it)"),
+  active_seconds: z.number().int().describe("seconds with at least one open session"),
+  bytes_in: z.number().int().describe("bytes client → compute"),
+  bytes_out: z.number().int().describe("bytes compute → client"),
+};
+
 export const Usage = z.object({
   cluster_id: z.string(),
   endpoint: z.string(),
   from: z.string(),
   to: z.string(),
-  cu_seconds: z.number(),
-  active_seconds: z.number().int(),
-  bytes_in: z.number().int(),
-  bytes_out: z.number().int(),
+  granularity: z.enum(USAGE_GRANULARITIES),
+  ...UsageFigures,
+  buckets: z.array(z.object({ start: z.string().describe("UTC start of the bucket"), ...UsageFigures })).describe("buckets with usage, oldest first"),
 });
 
 export const CreateApiKeyBody = z.strictObject({ name: z.string().min(1).max(100), scope: z.enum(SCOPES) });
@@ -148,6 +157,23 @@ export const ErrorResponse = z.object({ error: z.object({ code: z.string(), mess
 
 export const EndpointParams = z.strictObject({ endpoint_id: z.string().regex(ENDPOINT_ID_PATTERN, "must be an endpoint id (ep-…)") });
 export const AccessQuery = z.strictObject({ role: z.string().min(1).max(63).optional() });
+
+/** The usage ingestion contract (controlplane/usage-api.ts). */
+export const UsageRecord = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "must be 1-64 letters, digits or ._:-"),
+  endpoint_id: z.string().regex(ENDPOINT_ID_PATTERN, "must be an endpoint id (ep-…)"),
+  minute: z.iso.datetime().refine((s) => Date.parse(s) % 60_000 === 0, "must be the start of a UTC minute"),
+  cu: z.number().positive().max(1024),
+  // 15 hex digits are 60 bits: the regex alone bounds the mask.
+  mask: z.string().regex(/^[0-9a-f]{1,15}$/, "must be a 60-bit mask in lowercase hex"),
+  bytes_in: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  bytes_out: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export const UsageBatch = z.strictObject({
+  proxy_id: z.string().min(1).max(200),
+  records: z.array(UsageRecord).max(MAX_USAGE_BATCH_RECORDS),
+});
+export const UsageBatchResult = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
 export const EndpointAccess = z.object({
   endpoint_id: z.string(),
   state: z.enum(["provisioning", "running", "suspended", "failed"]),

@@ -28,6 +28,8 @@ export const USAGE_METER_DEFAULTS = {
   sendAttempts: 4,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 10_000,
+  /** close() waits this long for a last delivery; what is left stays in the spool for the next start. */
+  closeDeliveryTimeoutMs: 5_000,
   /** HTTP to the control plane (undici pool, kept alive between batches). */
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 15_000,

@@ -20,6 +20,7 @@ const LimitsSchema = z.strictObject({
   sendAttempts: z.number().int().min(1).max(20).default(D.sendAttempts),
   retryBaseDelayMs: ms(1, 60_000, D.retryBaseDelayMs),
   retryMaxDelayMs: ms(1, 300_000, D.retryMaxDelayMs),
+  closeDeliveryTimeoutMs: ms(0, 120_000, D.closeDeliveryTimeoutMs),
   connectTimeoutMs: ms(10, 120_000, D.connectTimeoutMs),
   requestTimeoutMs: ms(10, 300_000, D.requestTimeoutMs),
   keepAliveTimeoutMs: ms(100, 600_000, D.keepAliveTimeoutMs),

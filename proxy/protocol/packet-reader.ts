@@ -21,7 +21,8 @@ type Pending =
       resolve: (m: TaggedMessage) => void;
       reject: (e: Error) => void;
     }
-  | { kind: "peek"; resolve: (byte: number) => void; reject: (e: Error) => void };
+  | { kind: "peek"; resolve: (byte: number) => void; reject: (e: Error) => void }
+  | { kind: "fixed"; size: number; resolve: (b: Buffer) => void; reject: (e: Error) => void };
 
 /**
  * Incremental framing of the handshake phase: collects chunks and hands out whole packets,
@@ -56,6 +57,11 @@ export class PacketReader {
   /** First byte without consuming it. */
   peekByte(): Promise<number> {
     return this.request<number>((resolve, reject) => ({ kind: "peek", resolve, reject }));
+  }
+
+  /** Exactly `size` bytes (fixed-layout headers such as PROXY protocol v2). */
+  readFixed(size: number): Promise<Buffer> {
+    return this.request<Buffer>((resolve, reject) => ({ kind: "fixed", size, resolve, reject }));
   }
 
   /** An untagged packet (startup family): int32 length (including itself), then body. Returns the body. */
@@ -130,6 +136,12 @@ export class PacketReader {
         if (this.buffered < 1) return;
         this.pending = null;
         p.resolve(this.chunks[0]![0]!);
+        return;
+      }
+      if (p.kind === "fixed") {
+        if (this.buffered < p.size) return;
+        this.pending = null;
+        p.resolve(this.take(p.size));
         return;
       }
       if (p.kind === "tagged" && p.expect && this.buffered >= 1) {

@@ -16,6 +16,7 @@ export class ProxyMetrics {
   readonly connections: Counter<"outcome">;
   readonly handshakeDuration: Histogram<"tls">;
   readonly activeClients: Gauge;
+  readonly clientConnectionsLimit: Gauge;
   readonly sessions: Gauge;
   readonly bytes: Counter<"direction">;
   readonly cancelRequests: Counter<"result">;
@@ -42,6 +43,11 @@ export class ProxyMetrics {
     this.activeClients = new Gauge({
       name: "orochi_proxy_client_connections",
       help: "Open client connections (handshaking or spliced)",
+      registers: [this.registry],
+    });
+    this.clientConnectionsLimit = new Gauge({
+      name: "orochi_proxy_client_connections_limit",
+      help: "Client connections this proxy holds at most (maxClientConnections); beyond it clients get 53300",
       registers: [this.registry],
     });
     this.sessions = new Gauge({

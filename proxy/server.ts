@@ -33,6 +33,8 @@ export class ProxyServer {
 
   private constructor(private readonly opts: ProxyServerOptions) {
     this.metrics = opts.metrics ?? new ProxyMetrics();
+    // The denominator of the connection pool exhaustion alert (ops/prometheus/rules.yml).
+    this.metrics.clientConnectionsLimit.set(opts.config.maxClientConnections);
     this.certificates = CertificateStore.load(opts.config.certificates);
     this.server = createServer(
       { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: opts.config.keepAliveInitialDelayMs },

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { Registry } from "prom-client";
+import type { Logger } from "../../common/log.js";
 import type { ProxyConfigInput } from "../../proxy/index.js";
 import { startUsageMeter, type UsageMeter, type UsageMeterOptions } from "../../proxy/metering/index.js";
 import type { LiveSession } from "../../proxy/session/session-registry.js";
-import { Api, silentLogger, startTestControlPlane, startTestStore, type TestControlPlane, type TestStore } from "../controlplane/harness.js";
+import { silentLogger, startTestControlPlane, startTestStore, type TestControlPlane, type TestStore } from "../controlplane/harness.js";
 import { startTestProxy, type TestProxy } from "../harness/proxy.js";
 import { tempDir } from "../harness/tempdir.js";
 
@@ -36,6 +37,9 @@ export interface MeteringStack {
   cp: TestControlPlane;
   /** SCRAM verifier of ROLE, for route files. */
   roleSecret: string;
+  /** The control plane's URL and internal token: the same across restarts (same port and state dir). */
+  url: string;
+  internalToken: string;
   /** Register a cluster (its endpoint id is what proxies meter). */
   addCluster(name: string): Promise<MeteredCluster>;
   /** Usage as the API reports it (minute buckets over [from, to)). */
@@ -70,6 +74,8 @@ export async function startMeteringStack(): Promise<MeteringStack> {
       return cp!;
     },
     roleSecret,
+    url: cp.cp.url,
+    internalToken: cp.cp.internalToken,
     async addCluster(name) {
       // Without a scheduler the create answers 503, but the cluster row (and its endpoint id) is recorded.
       const created = await api().post("/v1/clusters", { name, size: "small" });
@@ -129,7 +135,7 @@ export interface MeteredProxy {
 export async function startMeteredProxy(
   stack: MeteringStack,
   cluster: MeteredCluster,
-  opts: { spoolDir?: string; endpointUrl?: string; limits?: UsageMeterOptions["limits"]; config?: Partial<ProxyConfigInput>; cu?: number } = {},
+  opts: { spoolDir?: string; endpointUrl?: string; limits?: UsageMeterOptions["limits"]; config?: Partial<ProxyConfigInput>; cu?: number; log?: Logger } = {},
 ): Promise<MeteredProxy> {
   const proxy = await startTestProxy({ [cluster.endpointId]: { address: `127.0.0.1:${stack.store.pg.port}`, cu: opts.cu ?? 1, roles: { [ROLE]: stack.roleSecret } } }, opts.config);
   const spoolDir = opts.spoolDir ?? join(proxy.stateDir, "usage-spool");
@@ -149,9 +155,9 @@ export async function startMeteredProxy(
       sessions: proxy.server.sessions,
       proxyId: proxy.config.proxyId,
       spoolDir,
-      endpointUrl: opts.endpointUrl ?? stack.cp.cp.url,
-      token: stack.cp.cp.internalToken,
-      log: silentLogger,
+      endpointUrl: opts.endpointUrl ?? stack.url,
+      token: stack.internalToken,
+      log: opts.log ?? silentLogger,
       registry: proxy.server.metrics.registry,
       limits: { ...FAST_LIMITS, ...opts.limits },
     });
@@ -194,19 +200,6 @@ export function unionSeconds(spans: ReadonlyArray<{ startedAt: number; end: numb
   return seconds;
 }
 
-/** Poll until `check` returns true (or throw after `timeoutMs`, with the last value in the message). */
-export async function eventually<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
-export { Api };
 
 /** Sum of a metric's samples in a registry whose labels include `labels`. */
 export async function metricSum(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -2,8 +2,8 @@ import "../controlplane/quiet-logs.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { minuteStart, MS_PER_MINUTE } from "../../proxy/metering/minute-mask.js";
 import { startDuplicatingForwarder } from "./duplicating-forwarder.js";
+import { eventually } from "../harness/eventually.js";
 import {
-  eventually,
   metricSum,
   sleep,
   spansWithEnd,
@@ -20,7 +20,7 @@ const CU = 2;
 /** Wait until the proxies have seen every session end (a client's end() can resolve first). */
 async function allEnded(...proxies: MeteredProxy[]): Promise<SessionSpan[]> {
   const spans = () => proxies.flatMap((p) => p.spans);
-  await eventually("sessions ended", async () => spans(), (s) => s.every((x) => x.endedHi !== undefined));
+  await eventually(() => expect(spans().every((s) => s.endedHi !== undefined)).toBe(true));
   return spans();
 }
 
@@ -116,7 +116,7 @@ describe("usage metering end to end: proxies → spool → control plane → usa
 
   it("keeps totals unchanged when every batch reaches the control plane twice", async () => {
     const cluster = await stack.addCluster("twice");
-    const forwarder = await startDuplicatingForwarder(stack.cp.cp.url);
+    const forwarder = await startDuplicatingForwarder(stack.url);
     const p = await startMeteredProxy(stack, cluster, { cu: CU, endpointUrl: forwarder.url });
     proxies.push(p);
     try {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { envList } from "./lib/env.js";
 import { coldStartSuite } from "./suites/cold-start.js";
+import { meteringSuite } from "./suites/metering.js";
 import { throughputSuite } from "./suites/throughput.js";
 
 /**
@@ -13,6 +14,7 @@ import { throughputSuite } from "./suites/throughput.js";
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   throughput: throughputSuite,
   "cold-start": coldStartSuite,
+  metering: meteringSuite,
 };
 
 const selected = envList("BENCH_SUITES", Object.keys(SUITES));

@@ -70,8 +70,12 @@ export async function startBenchStack(opts: { maxConnections?: number; proxyArgs
   };
 }
 
-export async function startProxyProcess(args: string[]): Promise<{ port: number; pid: number; caFile: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(packageRoot(), "dist", "bin", "orochi.js"), "proxy", "--listen", "127.0.0.1:0", ...args], {
+/** The proxy as a child process; `command` is the script and its leading arguments (default `orochi proxy`). */
+export async function startProxyProcess(
+  args: string[],
+  command: string[] = [join(packageRoot(), "dist", "bin", "orochi.js"), "proxy"],
+): Promise<{ port: number; pid: number; caFile: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...command, "--listen", "127.0.0.1:0", ...args], {
     env: { ...process.env, OROCHI_LOG_LEVEL: process.env.OROCHI_LOG_LEVEL ?? "warn" },
     stdio: ["ignore", "pipe", "inherit"],
   });

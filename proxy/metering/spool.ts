@@ -52,7 +52,8 @@ interface Segment {
  *   acknowledged, so an idle, caught-up spool holds (almost) nothing.
  * - Each open() starts a new active segment, so a line a crash cut short is never glued to a
  *   new one; on reading, a truncated or corrupt line is logged and skipped, the rest replays.
- * - Past maxBytes append() throws SpoolFullError: the caller keeps the usage and says so.
+ * - Past maxBytes append() writes what fits and reports how much; the caller keeps the rest in
+ *   memory and says so loudly.
  *
  * All operations run one at a time (reads never see a half-written append).
  */
@@ -86,17 +87,31 @@ export class UsageSpool {
     return n;
   }
 
-  append(records: readonly UsageRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  /**
+   * Append as many of `records` as fit (in order) with one write and one fdatasync; returns how
+   * many were written. Throws SpoolFullError when not even the first fits.
+   */
+  append(records: readonly UsageRecord[]): Promise<number> {
+    if (records.length === 0) return Promise.resolve(0);
     return this.serial(async () => {
-      const buf = Buffer.from(records.map((r) => JSON.stringify(r) + "\n").join(""));
-      if (this.bytes + buf.length > this.opts.maxBytes) throw new SpoolFullError(buf.length, this.bytes, this.opts.maxBytes);
+      const lines = records.map((r) => JSON.stringify(r) + "\n");
+      let room = this.opts.maxBytes - this.bytes;
+      let fit = 0;
+      for (const line of lines) {
+        const size = Buffer.byteLength(line);
+        if (size > room) break;
+        room -= size;
+        fit++;
+      }
+      if (fit === 0) throw new SpoolFullError(Buffer.byteLength(lines[0]!), this.bytes, this.opts.maxBytes);
+      const buf = Buffer.from(lines.slice(0, fit).join(""));
       const fh = this.active!;
       await fh.write(buf);
       await fh.datasync();
       const seg = this.activeSegment();
       seg.size += buf.length;
       if (seg.size >= this.opts.segmentMaxBytes) await this.roll();
+      return fit;
     });
   }
 

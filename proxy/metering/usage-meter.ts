@@ -80,26 +80,33 @@ export async function startUsageMeter(opts: UsageMeterOptions): Promise<UsageMet
   const spoolAccumulated = async (): Promise<void> => {
     tracker.tick();
     tracker.sampleBytes();
-    const entries = usage.take();
+    // Oldest minutes first: when the spool fills up, the newest wait in memory.
+    const entries = usage.take().sort((a, b) => a.minute - b.minute);
     if (entries.length === 0) return;
+    let written = 0;
+    let failure: unknown = null;
     try {
-      await spool.append(entries.map(recordOf));
-      metrics.recordsSpooled.inc(entries.length);
-      metrics.spoolBytes.set(spool.bytes);
+      written = await spool.append(entries.map(recordOf));
+    } catch (err) {
+      failure = err;
+    }
+    metrics.recordsSpooled.inc(written);
+    metrics.spoolBytes.set(spool.bytes);
+    if (written === entries.length) {
       if (spoolFull) log.warn({ spool_bytes: spool.bytes }, "usage spool has room again");
       spoolFull = false;
       metrics.spoolFull.set(0);
-    } catch (err) {
-      usage.restore(entries);
-      if (err instanceof SpoolFullError) {
-        spoolFull = true;
-        metrics.spoolFull.set(1);
-        log.error({ spool_bytes: err.spoolBytes, max_bytes: err.maxBytes, in_memory_entries: usage.size }, "usage spool FULL: usage kept in memory until the control plane acknowledges records");
-      } else {
-        log.error({ err: (err as Error).message, in_memory_entries: usage.size }, "usage spool write failed; usage kept in memory");
-      }
-      reportDropped(usage.dropOldest(limits.maxPendingEntries));
+      return;
     }
+    usage.restore(entries.slice(written));
+    if (failure && !(failure instanceof SpoolFullError)) {
+      log.error({ err: (failure as Error).message, in_memory_entries: usage.size }, "usage spool write failed; usage kept in memory");
+    } else {
+      spoolFull = true;
+      metrics.spoolFull.set(1);
+      log.error({ spool_bytes: spool.bytes, max_bytes: limits.spoolMaxBytes, in_memory_entries: usage.size }, "usage spool FULL: usage kept in memory until the control plane acknowledges records");
+    }
+    reportDropped(usage.dropOldest(limits.maxPendingEntries));
   };
   const reportDropped = (dropped: UsageEntry[]) => {
     if (dropped.length === 0) return;

@@ -1,9 +1,9 @@
-import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { popcount } from "../../proxy/metering/minute-mask.js";
 import { SessionUsageTracker } from "../../proxy/metering/session-usage-tracker.js";
 import { UsageAccumulator } from "../../proxy/metering/usage-accumulator.js";
-import { SessionRegistry, type LiveSession } from "../../proxy/session/session-registry.js";
+import { SessionRegistry } from "../../proxy/session/session-registry.js";
+import { fakeSession } from "./fake-session.js";
 
 const T = Date.UTC(2030, 0, 2, 3, 4, 0);
 
@@ -40,26 +40,6 @@ describe("usage accumulator", () => {
     expect(acc.take().map((d) => d.minute).sort()).toEqual([T + 120_000, T + 180_000, T + 240_000]);
   });
 });
-
-/** A session as the registry sees it, with a compute "socket" whose counters the test moves. */
-function fakeSession(id: string, startedAt: number, endpointId = "ep-a", cu = 1): LiveSession & { counters: { bytesWritten: number; bytesRead: number } } {
-  const counters = { bytesWritten: 50, bytesRead: 70 };
-  return {
-    id,
-    endpointId,
-    role: "app",
-    pooled: false,
-    startedAt,
-    cu,
-    compute: counters as unknown as Socket,
-    counters,
-    countedIn: 0,
-    countedOut: 0,
-    loginBytesWritten: 50,
-    loginBytesRead: 70,
-    close: () => undefined,
-  };
-}
 
 describe("session usage tracker", () => {
   it("marks open sessions on ticks and closed ones at their end, and reads bytes without per-message work", () => {

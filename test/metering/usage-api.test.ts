@@ -126,6 +126,22 @@ describe("usage API: ingestion contract, merge, report, CLI", () => {
     expect(tooFine.body.error.message).toContain("granularity");
   });
 
+  it("describes both usage calls in the OpenAPI document, from the validating schemas", async () => {
+    const doc = (await t.api.as(null).get("/v1/openapi.json")).body;
+    const get = doc.paths["/v1/clusters/{id}/usage"].get;
+    expect(get.parameters.map((p: { name: string }) => p.name)).toEqual(["id", "from", "to", "granularity"]);
+    expect(get.parameters.find((p: { name: string }) => p.name === "granularity").schema.enum).toEqual(["minute", "hour", "day"]);
+    expect(Object.keys(get.responses["200"].content["application/json"].schema.properties)).toEqual(
+      expect.arrayContaining(["cu_seconds", "active_seconds", "bytes_in", "bytes_out", "granularity", "buckets"]),
+    );
+    const post = doc.paths["/internal/v1/usage"].post;
+    expect(post.security).toEqual([{ internalToken: [] }]);
+    const record = post.requestBody.content["application/json"].schema.properties.records.items;
+    expect(record.additionalProperties).toBe(false);
+    expect(record.required.sort()).toEqual(["bytes_in", "bytes_out", "cu", "endpoint_id", "id", "mask", "minute"]);
+    expect(post.requestBody.content["application/json"].schema.properties.records.maxItems).toBe(2_000);
+  });
+
   it("orochi usage prints the buckets and a total (table, json)", async () => {
     const env = { ...process.env, OROCHI_API_URL: t.cp.url, OROCHI_API_KEY: t.adminKey };
     const range = ["--from", new Date(T).toISOString(), "--to", new Date(T + MINUTE).toISOString(), "--granularity", "minute"];

@@ -117,7 +117,7 @@ export class SessionUsageTracker {
     if (cuSeconds > 0) this.hooks.onCuSeconds(endpointId, cuSeconds);
   }
 
-  /** A session spliced before attach() and missed by it cannot happen; be safe anyway. */
+  /** Every session gets its mark in attach() or added(); a missing one is treated as new. */
   private markOf(s: LiveSession): SessionMark {
     let mark = this.marks.get(s);
     if (!mark) {

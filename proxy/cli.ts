@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { collect, onShutdownSignals, parseListen, parsePositiveInt } from "../common/cli-options.js";
 import { createLogger } from "../common/log.js";
 import { defaultStateDir } from "../common/paths.js";
-import { ROUTE_CACHE_DEFAULTS } from "../router/index.js";
+import { ROUTE_CACHE_DEFAULTS, ROUTER_DEFAULTS, type RouterSettings } from "../router/index.js";
 import { PROXY_DEFAULTS } from "./defaults.js";
 import { startProxy } from "./start.js";
 
@@ -30,9 +30,28 @@ interface ProxyCliOptions {
   maxClientConnections: number;
   drainTimeout: number;
   computeConnectTimeout: number;
+  redis?: string;
+  connectRate: number;
+  connectBurst: number;
+  authFailureLimit: number;
+  authFailureWindow: number;
+  authBlock: number;
+  cancelRate: number;
+  cancelBurst: number;
+  sessionLeaseTtl: number;
+  cancelKeyTtl: number;
+  wakeLockTtl: number;
+  computeAddressTtl: number;
+  redisCommandTimeout: number;
+  redisConnectTimeout: number;
 }
 
 const d = PROXY_DEFAULTS;
+const r = ROUTER_DEFAULTS;
+
+/** `--flag <value>` with a positive integer, an environment variable and a default. */
+const limit = (flags: string, description: string, env: string, value: number) =>
+  new Option(flags, description).env(env).argParser(parsePositiveInt).default(value);
 
 export function registerProxyCommand(program: Command): void {
   program
@@ -63,6 +82,27 @@ export function registerProxyCommand(program: Command): void {
     .addOption(new Option("--max-client-connections <n>", "client connections held at once; beyond it 53300").env("OROCHI_PROXY_MAX_CLIENT_CONNECTIONS").argParser(parsePositiveInt).default(d.maxClientConnections))
     .addOption(new Option("--drain-timeout <ms>", "SIGTERM: wait this long for sessions").argParser(parsePositiveInt).default(d.drainTimeoutMs))
     .addOption(new Option("--compute-connect-timeout <ms>", "TCP connect to a compute or pooler").argParser(parsePositiveInt).default(d.computeConnectTimeoutMs))
+    .addOption(new Option("--redis <url>", "Redis shared by all replicas (redis://host:port): route cache, limits, cancel keys, wake lock, invalidations; without it state is per proxy").env("OROCHI_REDIS_URL"))
+    .addOption(limit("--connect-rate <per-second>", "new connections per second per endpoint (token bucket refill; all replicas together)", "OROCHI_CONNECT_RATE", r.connectRatePerSecond))
+    .addOption(limit("--connect-burst <n>", "connections per endpoint accepted at once after a quiet spell (bucket size); beyond rate and burst: 53400", "OROCHI_CONNECT_BURST", r.connectBurst))
+    .addOption(limit("--auth-failure-limit <n>", "failed authentications per endpoint and source address (IPv6: /64) within the window before it is refused (53400)", "OROCHI_AUTH_FAILURE_LIMIT", r.authFailureLimit))
+    .addOption(limit("--auth-failure-window <ms>", "window in which failed authentications are counted", "OROCHI_AUTH_FAILURE_WINDOW", r.authFailureWindowMs))
+    .addOption(limit("--auth-block <ms>", "how long a source over the failure limit is refused", "OROCHI_AUTH_BLOCK", r.authBlockMs))
+    .addOption(limit("--cancel-rate <per-second>", "CancelRequests per second per source subnet (/24 IPv4, /64 IPv6) per replica; beyond it they are ignored", "OROCHI_CANCEL_RATE", r.cancelRatePerSecond))
+    .addOption(limit("--cancel-burst <n>", "CancelRequests per subnet accepted at once", "OROCHI_CANCEL_BURST", r.cancelBurst))
+    .addOption(limit("--session-lease-ttl <ms>", "a session's slot in its endpoint's max_connections count expires this long after its replica stops renewing it (crash)", "OROCHI_SESSION_LEASE_TTL", r.sessionLeaseTtlMs))
+    .addOption(limit("--cancel-key-ttl <ms>", "a session's cancel key expires from Redis this long after its replica stops renewing it", "OROCHI_CANCEL_KEY_TTL", r.cancelKeyTtlMs))
+    .addOption(limit("--wake-lock-ttl <ms>", "the cross-replica wake lock expires this long after its holder stops renewing it", "OROCHI_WAKE_LOCK_TTL", r.wakeLockTtlMs))
+    .addOption(limit("--compute-address-ttl <ms>", "how long other replicas use the compute address a wake published", "OROCHI_COMPUTE_ADDRESS_TTL", r.computeAddressTtlMs))
+    .addOption(limit("--redis-command-timeout <ms>", "a Redis command without a reply by then falls back to local state", "OROCHI_REDIS_COMMAND_TIMEOUT", r.redisCommandTimeoutMs))
+    .addOption(limit("--redis-connect-timeout <ms>", "Redis connect timeout (and how long start-up waits for Redis)", "OROCHI_REDIS_CONNECT_TIMEOUT", r.redisConnectTimeoutMs))
+    .addHelpText(
+      "after",
+      "\nLimits apply per endpoint. With --redis they hold across all replicas; without Redis (or while it is\n" +
+        "unreachable) each replica enforces them alone. max_connections comes from the endpoint (size: dev 25,\n" +
+        "small 100, medium 200, large 400, xlarge 800); beyond it 53300. Allowed addresses come from the\n" +
+        "endpoint's allowed_cidrs and are checked before authentication (28000). See router/README.md.",
+    )
     .action(async (o: ProxyCliOptions) => {
       const domains = (o.domain ?? [...d.domains]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
       const certs = o.tlsCert.flatMap((s) => s.split(","));
@@ -74,6 +114,8 @@ export function registerProxyCommand(program: Command): void {
       const proxy = await startProxy({
         routesFile: o.routes,
         controlPlane: o.controlPlane ? { url: o.controlPlane, token: o.controlPlaneToken!, cache: { ttlMs: o.routeCacheTtl } } : null,
+        redis: o.redis ? { url: o.redis } : null,
+        router: routerSettings(o),
         stateDir: o.stateDir,
         log,
         scheduler: o.scheduler
@@ -110,4 +152,22 @@ export function registerProxyCommand(program: Command): void {
         JSON.stringify({ event: "ready", port: proxy.port, http_port: proxy.httpPort, ca_file: proxy.caFile, domains }) + "\n",
       );
     });
+}
+
+function routerSettings(o: ProxyCliOptions): RouterSettings {
+  return {
+    connectRatePerSecond: o.connectRate,
+    connectBurst: o.connectBurst,
+    authFailureLimit: o.authFailureLimit,
+    authFailureWindowMs: o.authFailureWindow,
+    authBlockMs: o.authBlock,
+    cancelRatePerSecond: o.cancelRate,
+    cancelBurst: o.cancelBurst,
+    sessionLeaseTtlMs: o.sessionLeaseTtl,
+    cancelKeyTtlMs: o.cancelKeyTtl,
+    wakeLockTtlMs: o.wakeLockTtl,
+    computeAddressTtlMs: o.computeAddressTtl,
+    redisCommandTimeoutMs: o.redisCommandTimeout,
+    redisConnectTimeoutMs: o.redisConnectTimeout,
+  };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { REDIS_OPERATIONS, REJECTION_KINDS, SHARED_ROUTE_CACHE_RESULTS } from "../router/index.js";
 import type { ErrorKind } from "./protocol/errors.js";
 
 /** `outcome` label values of orochi_proxy_connections_total: a closed set, created up front. */
@@ -22,6 +23,10 @@ export class ProxyMetrics {
   readonly cancelRequests: Counter<"result">;
   readonly tlsHandshakes: Counter<"kind">;
   readonly routeCache: Counter<"result">;
+  readonly rejections: Counter<"kind">;
+  readonly cancelForwards: Counter<"path">;
+  /** Present only when the proxy shares state through Redis (a 0 would otherwise read as "Redis down"). */
+  redis: { readonly up: Gauge; readonly errors: Counter<"operation"> } | null = null;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -65,23 +70,58 @@ export class ProxyMetrics {
     this.bytes.inc({ direction: "out" }, 0);
     this.cancelRequests = new Counter({
       name: "orochi_proxy_cancel_requests_total",
-      help: "CancelRequests by result: forwarded, unknown_key, failed",
+      help: "CancelRequests by result: forwarded, unknown_key, rate_limited (per source subnet), failed",
       labelNames: ["result"],
       registers: [this.registry],
     });
-    for (const result of ["forwarded", "unknown_key", "failed"]) this.cancelRequests.inc({ result }, 0);
+    for (const result of ["forwarded", "unknown_key", "rate_limited", "failed"]) this.cancelRequests.inc({ result }, 0);
+    this.cancelForwards = new Counter({
+      name: "orochi_proxy_cancel_forwards_total",
+      help: "Cancels forwarded to a backend, by where the key was found: local (this replica) or redis (another replica's session)",
+      labelNames: ["path"],
+      registers: [this.registry],
+    });
+    for (const path of ["local", "redis"]) this.cancelForwards.inc({ path }, 0);
     this.routeCache = new Counter({
       name: "orochi_route_cache_requests_total",
-      help: "Route lookups by result: hit, negative_hit (endpoint known not to exist), error_hit, miss (asked the source), error",
+      help:
+        "Route lookups by result. In memory: hit, negative_hit (endpoint known not to exist), error_hit, miss (asked the next level), error. " +
+        "Shared in Redis (on an in-memory miss): l2_hit, l2_negative_hit, l2_miss (asked the control plane), l2_error (Redis unavailable)",
       labelNames: ["result"],
       registers: [this.registry],
     });
-    for (const result of ["hit", "negative_hit", "error_hit", "miss", "error"]) this.routeCache.inc({ result }, 0);
+    for (const result of ["hit", "negative_hit", "error_hit", "miss", "error", ...SHARED_ROUTE_CACHE_RESULTS]) this.routeCache.inc({ result }, 0);
+    this.rejections = new Counter({
+      name: "orochi_proxy_rejections_total",
+      help: "Connections and cancels refused by a limit, by kind: " + REJECTION_KINDS.join(", "),
+      labelNames: ["kind"],
+      registers: [this.registry],
+    });
+    for (const kind of REJECTION_KINDS) this.rejections.inc({ kind }, 0);
     this.tlsHandshakes = new Counter({
       name: "orochi_proxy_tls_handshakes_total",
       help: "TLS handshakes by kind: ssl_request, direct (PG17 ALPN), failed",
       labelNames: ["kind"],
       registers: [this.registry],
     });
+  }
+
+  /** Register the Redis health metrics (called when the proxy is given a Redis URL). */
+  enableRedis(): NonNullable<ProxyMetrics["redis"]> {
+    if (this.redis) return this.redis;
+    const up = new Gauge({
+      name: "orochi_redis_up",
+      help: "1 while the shared-state Redis is reachable, 0 while this replica falls back to local state",
+      registers: [this.registry],
+    });
+    const errors = new Counter({
+      name: "orochi_redis_errors_total",
+      help: "Redis calls that fell back to local state (failed, timed out, or skipped while Redis was unreachable), by operation",
+      labelNames: ["operation"],
+      registers: [this.registry],
+    });
+    for (const operation of REDIS_OPERATIONS) errors.inc({ operation }, 0);
+    this.redis = { up, errors };
+    return this.redis;
   }
 }

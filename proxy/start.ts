@@ -2,13 +2,16 @@ import { join } from "node:path";
 import { createLogger, type Logger } from "../common/log.js";
 import { startHealthServer, type HealthServer } from "../common/health-server.js";
 import {
-  CachedRouteSource,
   ControlPlaneRouteSource,
-  Router,
+  SharedRedis,
   StaticRouteSource,
+  createRouter,
+  resolveRouterSettings,
   schedulerWaker,
   type RouteCacheOptions,
   type RouteSource,
+  type Router,
+  type RouterSettings,
 } from "../router/index.js";
 import { createSchedulerClient, createWakeMetrics, type SchedulerClient } from "../wakeup/index.js";
 import { startActivityReporter, type ActivityReporter } from "./activity-reporter.js";
@@ -30,6 +33,10 @@ export interface StartProxyOptions {
   stateDir: string;
   /** The scheduler that owns managed computes: woken after authentication, told about sessions. */
   scheduler?: { address: string; token?: string | undefined; ca?: Buffer | undefined } | null;
+  /** Shared state with the other replicas (route cache, limits, cancel keys, wakes); without it, in memory. */
+  redis?: { url: string } | null;
+  /** Limits and shared-state timings (router/settings.ts defaults). */
+  router?: Partial<RouterSettings>;
   /** Overrides of the defaults; certificates/fakeSecretKey are filled in when absent. */
   config?: Partial<ProxyConfigInput>;
   log?: Logger;
@@ -68,13 +75,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     certificates,
     fakeSecretKey: opts.config?.fakeSecretKey ?? loadFakeSecretKey(join(opts.stateDir, "proxy", "fake-secret.key")),
   });
+  const settings = resolveRouterSettings(opts.router);
   const metrics = new ProxyMetrics();
   let staticSource: StaticRouteSource | null = null;
   let controlPlaneSource: ControlPlaneRouteSource | null = null;
   let source = opts.routeSource;
   if (!source && opts.controlPlane) {
     controlPlaneSource = new ControlPlaneRouteSource({ url: opts.controlPlane.url, token: opts.controlPlane.token });
-    source = new CachedRouteSource(controlPlaneSource, { ...opts.controlPlane.cache, onResult: (result) => metrics.routeCache.inc({ result }) });
+    source = controlPlaneSource;
     log.info({ control_plane: opts.controlPlane.url }, "routes come from the control plane");
   } else if (!source) {
     if (!opts.routesFile) throw new Error("a route source is required (--routes FILE or --control-plane URL)");
@@ -89,11 +97,23 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         hooks: createWakeMetrics(metrics.registry),
       })
     : null;
-  const router = new Router({ source, log, waker: scheduler ? schedulerWaker(scheduler) : null });
+  const redis = opts.redis ? await connectRedis(opts.redis.url, settings, metrics, log) : null;
+  const router = createRouter({
+    source,
+    cache: controlPlaneSource ? (opts.controlPlane?.cache ?? {}) : null,
+    waker: scheduler ? schedulerWaker(scheduler) : null,
+    redis,
+    settings,
+    replicaId: config.proxyId,
+    log,
+    observer: { routeCache: (result) => metrics.routeCache.inc({ result }), rejection: (kind) => metrics.rejections.inc({ kind }) },
+  });
   let server: ProxyServer;
   try {
     server = await ProxyServer.start({ config, router, log, metrics });
   } catch (err) {
+    await router.close();
+    await redis?.close();
     scheduler?.close();
     throw err;
   }
@@ -102,6 +122,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     : null;
   const shutdownExtras = async () => {
     await activity?.stop();
+    await router.close();
+    await redis?.close();
     scheduler?.close();
     await controlPlaneSource?.close();
   };
@@ -146,4 +168,21 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       await health?.close();
     },
   };
+}
+
+/** Connect to Redis, waiting (bounded) for the first connection; a Redis that is down only degrades the proxy. */
+async function connectRedis(url: string, settings: RouterSettings, metrics: ProxyMetrics, log: Logger): Promise<SharedRedis> {
+  const m = metrics.enableRedis();
+  const redis = new SharedRedis({
+    url,
+    commandTimeoutMs: settings.redisCommandTimeoutMs,
+    connectTimeoutMs: settings.redisConnectTimeoutMs,
+    log,
+    onHealth: (up) => m.up.set(up ? 1 : 0),
+    onError: (operation) => m.errors.inc({ operation }),
+  });
+  if (!(await redis.waitReady(settings.redisConnectTimeoutMs))) {
+    log.warn({ waited_ms: settings.redisConnectTimeoutMs }, "Redis not reachable at start; serving with this replica's local state until it is");
+  }
+  return redis;
 }

@@ -43,6 +43,8 @@ export interface RouteSource {
   lookup(endpointId: string, role: string): Promise<EndpointAccess | null>;
   /** Drop whatever is cached for the endpoint (sources with a cache). */
   invalidateEndpoint?(endpointId: string): void;
+  /** Drop everything cached (sources with a cache). */
+  invalidateAll?(): void;
 }
 
 /** Parse "host:port" or "[v6]:port". */

@@ -35,8 +35,22 @@ export class CancelKeyMap {
     return { processId, secretKey };
   }
 
-  unregister(processId: number): void {
+  /** Forget a session's key; returns it (with its target) when it was registered. */
+  unregister(processId: number): { key: ProxyCancelKey; target: CancelTarget } | null {
+    const entry = this.sessions.get(processId);
+    if (!entry) return null;
     this.sessions.delete(processId);
+    return { key: { processId, secretKey: entry.secretKey }, target: entry.target };
+  }
+
+  /** Every live key with its target (to mirror them elsewhere). */
+  *entries(): IterableIterator<{ key: ProxyCancelKey; target: CancelTarget }> {
+    for (const [processId, e] of this.sessions) yield { key: { processId, secretKey: e.secretKey }, target: e.target };
+  }
+
+  get(processId: number): { key: ProxyCancelKey; target: CancelTarget } | null {
+    const e = this.sessions.get(processId);
+    return e ? { key: { processId, secretKey: e.secretKey }, target: e.target } : null;
   }
 
   lookup(processId: number, secretKey: number): CancelTarget | null {

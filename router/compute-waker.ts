@@ -6,11 +6,22 @@ export interface WakeResult {
   readonly address: HostPort;
   readonly coldStart: boolean;
   readonly startupMs: number;
+  /** Another replica woke it and published the address (router/shared-wake.ts). */
+  readonly byOtherReplica?: boolean;
+}
+
+export interface WakeOptions {
+  signal?: AbortSignal | undefined;
+  deadlineMs?: number | undefined;
+  /** The caller cannot use an address another replica published earlier: it needs a Wake answered now. */
+  fresh?: boolean | undefined;
 }
 
 /** Makes a compute accept connections (DESIGN.md step 6). */
 export interface ComputeWaker {
-  wake(endpointId: string, opts?: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined }): Promise<WakeResult>;
+  wake(endpointId: string, opts?: WakeOptions): Promise<WakeResult>;
+  /** Connecting to the address a wake gave failed: forget it wherever it is shared. */
+  forget?(endpointId: string): void;
 }
 
 /**

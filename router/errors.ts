@@ -8,9 +8,10 @@ export type RouterErrorCode =
   | "endpoint_mismatch" // SNI and options name different endpoints
   | "endpoint_not_found"
   | "endpoint_unavailable" // known, but not routable now (suspended without a scheduler, deleting)
-  | "too_many_connections"
-  | "rate_limited"
-  | "address_not_allowed"
+  | "too_many_connections" // the endpoint's concurrent-session limit, across replicas
+  | "rate_limited" // the endpoint's connection rate
+  | "auth_throttled" // too many failed authentications from this source
+  | "address_not_allowed" // the endpoint's allow-list does not admit the client's address
   | "compute_unavailable" // wake failed / scheduler down
   | "capacity_exhausted" // the scheduler has no room to start the compute
   | "lookup_failed"; // control plane unreachable and nothing cached

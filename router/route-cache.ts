@@ -101,8 +101,9 @@ export class CachedRouteSource implements RouteSource {
     this.keysByEndpoint.delete(endpointId);
   }
 
-  clear(): void {
-    for (const id of this.keysByEndpoint.keys()) this.invalidateEndpoint(id);
+  /** Forget everything (invalidations may have been missed, e.g. while Redis was away). */
+  invalidateAll(): void {
+    for (const id of [...this.keysByEndpoint.keys()]) this.invalidateEndpoint(id);
   }
 
   private store(endpointId: string, key: string, entry: Entry): void {

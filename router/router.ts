@@ -1,9 +1,13 @@
 import type { Logger } from "../common/log.js";
+import { REDIS_CHANNELS, type EndpointChangedMessage } from "../common/redis-contract.js";
 import type { EndpointAccess, HostPort, RouteSource } from "./access.js";
-import { CancelKeyMap } from "./cancel-keys.js";
+import { CancelService } from "./cancel-service.js";
 import type { ComputeWaker } from "./compute-waker.js";
 import { RouterError } from "./errors.js";
 import type { EndpointRequest } from "./endpoint-id.js";
+import { Admission, type RejectionKind } from "./limits/admission.js";
+import type { SharedRedis } from "./redis/shared-redis.js";
+import type { RouterSettings } from "./settings.js";
 
 /** Where to connect for a session, and what to tell the backend at startup. */
 export interface ConnectTarget {
@@ -35,6 +39,12 @@ export interface RouterOptions {
   log: Logger;
   /** Starts scheduler-managed computes; without it managed endpoints are unreachable. */
   waker?: ComputeWaker | null;
+  /** State shared with the other replicas; null: this process alone. */
+  redis?: SharedRedis | null;
+  settings: RouterSettings;
+  /** Names this replica in shared state (leases, cancel keys). */
+  replicaId: string;
+  onRejection?: (kind: RejectionKind) => void;
 }
 
 /** Tell the client about a wake that takes longer than this even if it turns out warm. */
@@ -42,11 +52,13 @@ const WAKE_NOTICE_AFTER_MS = 250;
 
 /**
  * Turns an endpoint request into a route (DESIGN.md steps 3–6): access info from the route
- * source, the address to connect to (waking a scheduler-managed compute first), and the
- * cancel-key map shared by all sessions.
+ * source, admission (allow-lists and limits), the address to connect to (waking a
+ * scheduler-managed compute first), and the cancel keys of all sessions. With Redis, it applies
+ * the control plane's invalidations as they are published.
  */
 export class Router {
-  readonly cancelKeys = new CancelKeyMap();
+  readonly cancels: CancelService;
+  readonly admission: Admission;
   private readonly source: RouteSource;
   private readonly log: Logger;
   private readonly waker: ComputeWaker | null;
@@ -60,6 +72,10 @@ export class Router {
     this.source = opts.source;
     this.log = opts.log;
     this.waker = opts.waker ?? null;
+    const shared = { redis: opts.redis ?? null, settings: opts.settings, replicaId: opts.replicaId, log: opts.log, onRejection: opts.onRejection };
+    this.admission = new Admission(shared);
+    this.cancels = new CancelService(shared);
+    if (opts.redis) this.followInvalidations(opts.redis);
   }
 
   /** Access info for (endpoint, role); throws RouterError when the endpoint is unknown. */
@@ -101,6 +117,7 @@ export class Router {
   connectFailed(access: EndpointAccess, target: ConnectTarget): boolean {
     this.log.info({ endpoint: access.endpointId, pooled: target.pooled }, "connect to compute failed; dropping what is cached for it");
     this.invalidateEndpoint(access.endpointId);
+    this.waker?.forget?.(access.endpointId);
     return access.managed && this.waker !== null;
   }
 
@@ -108,6 +125,37 @@ export class Router {
   invalidateEndpoint(endpointId: string): void {
     this.computeAddresses.delete(endpointId);
     this.source.invalidateEndpoint?.(endpointId);
+  }
+
+  /** Forget every cached route and compute address (invalidations may have been missed). */
+  invalidateAll(): void {
+    this.computeAddresses.clear();
+    this.source.invalidateAll?.();
+  }
+
+  /** Stop renewing shared state and give back this replica's session slots. */
+  async close(): Promise<void> {
+    this.cancels.close();
+    await this.admission.close();
+  }
+
+  private followInvalidations(redis: SharedRedis): void {
+    redis.subscribe(REDIS_CHANNELS.endpointChanged, (text) => {
+      let message: EndpointChangedMessage;
+      try {
+        message = JSON.parse(text) as EndpointChangedMessage;
+      } catch {
+        this.log.warn("ignoring a malformed endpoint-changed message");
+        return;
+      }
+      if (typeof message.endpoint_id !== "string") return;
+      this.invalidateEndpoint(message.endpoint_id);
+      this.log.info({ endpoint: message.endpoint_id, version: message.version, reason: message.reason }, "endpoint changed; cached route dropped");
+    });
+    redis.onResubscribed(() => {
+      this.invalidateAll();
+      this.log.info("resubscribed to invalidations after a Redis outage; dropped every cached route");
+    });
   }
 
   private async awakeCompute(endpointId: string, hooks: ConnectHooks, trustCache: boolean): Promise<HostPort> {
@@ -124,10 +172,10 @@ export class Router {
     };
     const slow = setTimeout(tell, WAKE_NOTICE_AFTER_MS);
     try {
-      const woken = await this.waker.wake(endpointId, { signal: hooks.signal, deadlineMs: hooks.deadlineMs });
+      const woken = await this.waker.wake(endpointId, { signal: hooks.signal, deadlineMs: hooks.deadlineMs, fresh: !trustCache });
       if (woken.coldStart) {
         tell();
-        this.log.info({ endpoint: endpointId, startup_ms: woken.startupMs }, "compute woken (cold start)");
+        if (!woken.byOtherReplica) this.log.info({ endpoint: endpointId, startup_ms: woken.startupMs }, "compute woken (cold start)");
       }
       this.computeAddresses.set(endpointId, woken.address);
       return woken.address;

@@ -38,6 +38,15 @@ export interface Authenticated {
 }
 
 /**
+ * The router's checks of step 5: run once the endpoint is known and before the password is
+ * verified (allow-list, auth-failure throttle, connection rate); told of every failed attempt.
+ */
+export interface AuthGate {
+  beforeVerifying(access: EndpointAccess): Promise<void>;
+  failed(endpointId: string): void;
+}
+
+/**
  * DESIGN.md step 5 (and the lookup of step 4 it needs): authenticate the client before any
  * compute is touched. With an endpoint known from SNI or options this is SCRAM-SHA-256
  * (-PLUS on TLS); without one, the password hack over a cleartext password message.
@@ -49,18 +58,33 @@ export async function authenticateClient(
   request: EndpointRequest | null,
   router: Router,
   limits: AuthLimits,
+  gate: AuthGate,
 ): Promise<Authenticated> {
   if (request) {
     const access = await router.access(request, user);
+    await gate.beforeVerifying(access);
     const secret = access.secret ?? fakeScramSecret(limits.fakeSecretKey, request.endpointId, user);
-    const clientKey = await scramWithClient(transport, user, secret, limits);
-    // A fake verifier can never be satisfied (its StoredKey has no preimage we know of), but
-    // make the rule explicit: unknown roles never authenticate.
-    if (!access.secret) throw passwordFailed(user);
+    const clientKey = await countingFailures(gate, request.endpointId, async () => {
+      const key = await scramWithClient(transport, user, secret, limits);
+      // A fake verifier can never be satisfied (its StoredKey has no preimage we know of), but
+      // make the rule explicit: unknown roles never authenticate.
+      if (!access.secret) throw passwordFailed(user);
+      return key;
+    });
     transport.socket.write(authenticationOk());
     return { request, access, clientKey, secret };
   }
-  return passwordHack(transport, user, router, limits);
+  return passwordHack(transport, user, router, limits, gate);
+}
+
+/** Report a wrong password or unknown role to the gate (disconnects and protocol errors are not attempts). */
+async function countingFailures<T>(gate: AuthGate, endpointId: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (err instanceof ClientError && err.kind === "auth") gate.failed(endpointId);
+    throw err;
+  }
 }
 
 async function scramWithClient(transport: ClientTransport, user: string, secret: ScramSecret, limits: AuthLimits): Promise<Buffer> {
@@ -76,7 +100,7 @@ async function scramWithClient(transport: ClientTransport, user: string, secret:
   return verified.clientKey;
 }
 
-async function passwordHack(transport: ClientTransport, user: string, router: Router, limits: AuthLimits): Promise<Authenticated> {
+async function passwordHack(transport: ClientTransport, user: string, router: Router, limits: AuthLimits, gate: AuthGate): Promise<Authenticated> {
   transport.socket.write(authenticationCleartextPassword());
   const body = await readPasswordMessage(transport.reader, limits.maxPasswordMessageBytes, "password");
   if (body.length === 0 || body[body.length - 1] !== 0 || body.indexOf(0) !== body.length - 1) {
@@ -88,10 +112,14 @@ async function passwordHack(transport: ClientTransport, user: string, router: Ro
   }
   const request = parseEndpointLabel(hack.label, "password");
   const access = await router.access(request, user);
+  await gate.beforeVerifying(access);
   const secret = access.secret ?? fakeScramSecret(limits.fakeSecretKey, request.endpointId, user);
-  // Run the key derivation for unknown roles too, so timing does not tell them apart.
-  const clientKey = await verifyCleartextPassword(secret, hack.password);
-  if (!clientKey || !access.secret) throw passwordFailed(user);
+  const clientKey = await countingFailures(gate, request.endpointId, async () => {
+    // Run the key derivation for unknown roles too, so timing does not tell them apart.
+    const key = await verifyCleartextPassword(secret, hack.password);
+    if (!key || !access.secret) throw passwordFailed(user);
+    return key;
+  });
   transport.socket.write(authenticationOk());
   return { request, access, clientKey, secret };
 }

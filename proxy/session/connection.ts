@@ -9,6 +9,7 @@ import {
   resolveEndpoint,
   type ConnectTarget,
   type Router,
+  type SessionLease,
 } from "../../router/index.js";
 import type { ProxyConfig } from "../config.js";
 import type { ConnectionOutcome, ProxyMetrics } from "../metrics.js";
@@ -17,7 +18,7 @@ import { ClientError, SQLSTATE, toClientError } from "../protocol/errors.js";
 import { PacketReader } from "../protocol/packet-reader.js";
 import type { CertificateStore } from "../tls/cert-store.js";
 import { forwardCancel } from "./cancel.js";
-import { authenticateClient } from "./client-auth.js";
+import { authenticateClient, type AuthGate } from "./client-auth.js";
 import { negotiateTransport, type ClientTransport } from "./client-transport.js";
 import { ComputeRejected, ComputeUnreachable, loginToCompute, type ComputeConnection } from "./compute-login.js";
 import { fromRouterError } from "./router-errors.js";
@@ -58,7 +59,9 @@ interface ConnectionFacts {
  */
 export async function handleConnection(raw: Socket, ctx: ConnectionContext, overLimit: boolean): Promise<void> {
   const started = performance.now();
-  const facts: ConnectionFacts = { session: randomUUID(), client: `${raw.remoteAddress}:${raw.remotePort}` };
+  // Captured now: a closed socket no longer knows its peer. (No PROXY protocol yet: the peer is the client.)
+  const clientAddress = raw.remoteAddress ?? "";
+  const facts: ConnectionFacts = { session: randomUUID(), client: `${clientAddress}:${raw.remotePort}` };
   const holder: { transport: ClientTransport } = { transport: { socket: raw, reader: new PacketReader(raw), tls: null } };
   const abort = new AbortController();
   raw.setNoDelay(true);
@@ -73,6 +76,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
   }, ctx.config.handshakeTimeoutMs);
 
   let compute: ComputeConnection | null = null;
+  let lease: SessionLease | null = null;
   try {
     const negotiated = await negotiateTransport(holder, {
       certificates: ctx.certificates(),
@@ -84,7 +88,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     if (negotiated.kind === "cancel") {
       clearTimeout(deadline);
       transport.socket.destroy();
-      await handleCancel(ctx, negotiated.packet.processId, negotiated.packet.secretKey, facts);
+      await handleCancel(ctx, negotiated.packet.processId, negotiated.packet.secretKey, clientAddress, facts);
       return;
     }
     const { params, minorVersion, protocolOptions } = negotiated.packet;
@@ -107,8 +111,14 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     const request = resolveEndpoint(endpointLabelFromSni(transport.tls?.servername, ctx.config.domains), options.label);
     if (request) Object.assign(facts, { endpoint: request.endpointId, pooled: request.pooled });
 
-    const auth = await authenticateClient(transport, user, request, ctx.router, ctx.config);
+    const gate: AuthGate = {
+      beforeVerifying: (access) => ctx.router.admission.beforeAuthentication(access, clientAddress),
+      failed: (endpointId) => ctx.router.admission.authenticationFailed(endpointId, clientAddress),
+    };
+    const auth = await authenticateClient(transport, user, request, ctx.router, ctx.config, gate);
     Object.assign(facts, { endpoint: auth.request.endpointId, pooled: auth.request.pooled });
+    // Before the wake: a session over the endpoint's limit must not start its compute.
+    lease = await ctx.router.admission.admitSession(auth.access, facts.session, auth.request.pooled);
 
     let noticeSent = false;
     const hooks = {
@@ -148,7 +158,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     if (timedOut || abort.signal.aborted) throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client went away during login");
     clearTimeout(deadline);
 
-    const key = ctx.router.cancelKeys.register({
+    const key = ctx.router.cancels.register({
       address: target.address,
       processId: compute.processId,
       secretKey: compute.secretKey,
@@ -164,6 +174,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     if (clientLeftover.length > 0) compute.socket.write(clientLeftover);
 
     const computeSocket = compute.socket;
+    const sessionLease = lease;
     const session: LiveSession = {
       id: facts.session,
       endpointId: auth.request.endpointId,
@@ -189,7 +200,8 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     ctx.log.info({ ...facts, handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
     const sessionStarted = performance.now();
     splice(transport.socket, computeSocket, (end) => {
-      ctx.router.cancelKeys.unregister(key.processId);
+      ctx.router.cancels.unregister(key.processId);
+      sessionLease.release();
       const bytes = settleBytes(session, ctx.metrics);
       ctx.sessions.remove(session);
       ctx.metrics.sessions.dec();
@@ -209,6 +221,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
   } catch (thrown) {
     clearTimeout(deadline);
     compute?.socket.destroy();
+    lease?.release();
     if (thrown instanceof ComputeRejected) {
       // The compute's own error (e.g. database does not exist) is the useful one: pass it on.
       ctx.metrics.connections.inc({ outcome: "compute" });
@@ -254,20 +267,23 @@ export function settleBytes(s: LiveSession, metrics: ProxyMetrics): { in: number
   return { in: totalIn, out: totalOut };
 }
 
-async function handleCancel(ctx: ConnectionContext, processId: number, secretKey: number, facts: ConnectionFacts): Promise<void> {
+async function handleCancel(ctx: ConnectionContext, processId: number, secretKey: number, clientAddress: string, facts: ConnectionFacts): Promise<void> {
   ctx.metrics.connections.inc({ outcome: "cancel" });
-  const target = ctx.router.cancelKeys.lookup(processId, secretKey);
-  if (!target) {
-    ctx.metrics.cancelRequests.inc({ result: "unknown_key" });
-    ctx.log.info({ ...facts, outcome: "cancel_unknown_key" }, "cancel request with an unknown key ignored");
+  const resolution = await ctx.router.cancels.resolve(processId, secretKey, clientAddress);
+  if (resolution.outcome === "rate_limited" || resolution.outcome === "unknown_key") {
+    ctx.metrics.cancelRequests.inc({ result: resolution.outcome });
+    const message = resolution.outcome === "rate_limited" ? "cancel request over the per-subnet rate ignored" : "cancel request with an unknown key ignored";
+    ctx.log.info({ ...facts, outcome: `cancel_${resolution.outcome}` }, message);
     return;
   }
+  const { target, outcome: path } = resolution;
   try {
     await forwardCancel(target);
     ctx.metrics.cancelRequests.inc({ result: "forwarded" });
-    ctx.log.info({ ...facts, endpoint: target.endpointId, outcome: "cancel_forwarded" }, "cancel request forwarded");
+    ctx.metrics.cancelForwards.inc({ path });
+    ctx.log.info({ ...facts, endpoint: target.endpointId, outcome: "cancel_forwarded", path }, "cancel request forwarded");
   } catch (err) {
     ctx.metrics.cancelRequests.inc({ result: "failed" });
-    ctx.log.warn({ ...facts, endpoint: target.endpointId, error: (err as Error).message }, "cancel request could not be forwarded");
+    ctx.log.warn({ ...facts, endpoint: target.endpointId, path, error: (err as Error).message }, "cancel request could not be forwarded");
   }
 }

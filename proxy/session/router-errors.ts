@@ -10,6 +10,8 @@ const ROUTER_ERRORS: Record<RouterErrorCode, { kind: ErrorKind; sqlstate: SqlSta
   endpoint_unavailable: { kind: "routing", sqlstate: SQLSTATE.rejectedEstablishment },
   too_many_connections: { kind: "limit", sqlstate: SQLSTATE.tooManyConnections },
   rate_limited: { kind: "limit", sqlstate: SQLSTATE.configurationLimitExceeded },
+  // A limit, not a password verdict: 28P01 here would read as "wrong password" for a right one.
+  auth_throttled: { kind: "limit", sqlstate: SQLSTATE.configurationLimitExceeded },
   address_not_allowed: { kind: "user", sqlstate: SQLSTATE.invalidAuthorization },
   compute_unavailable: { kind: "compute", sqlstate: SQLSTATE.cannotConnectNow },
   capacity_exhausted: { kind: "limit", sqlstate: SQLSTATE.tooManyConnections },

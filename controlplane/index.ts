@@ -15,3 +15,4 @@ export { adminKeyPath } from "./identity/bootstrap.js";
 export { internalTokenPath } from "./internal-token.js";
 export { connectionInfo, type ConnectionConfig, type ConnectionInfo } from "./connection-strings.js";
 export { schedulerPortFromClient } from "./scheduler/wakeup-adapter.js";
+export { publishInvalidations, type InvalidationPublisher } from "./redis-invalidations.js";

@@ -13,6 +13,7 @@ interface UpOptions {
   schedulerPort: number;
   schedulerHttpPort: number;
   poolerPort: number;
+  redis?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -29,12 +30,14 @@ export function registerUpCommand(program: Command): void {
     .addOption(new Option("--scheduler-port <port>", "scheduler gRPC").argParser(parsePositiveInt).default(p.scheduler))
     .addOption(new Option("--scheduler-http-port <port>", "scheduler /metrics, /healthz, /readyz").argParser(parsePositiveInt).default(p.schedulerHttp))
     .addOption(new Option("--pooler-port <port>", "PgBouncer").argParser(parsePositiveInt).default(p.pooler))
+    .addOption(new Option("--redis <url>", "Redis for state shared with other proxy replicas (redis://host:port); without it, in memory").env("OROCHI_REDIS_URL"))
     .action(async (o: UpOptions) => {
       process.stderr.write("starting the local stack…\n");
       const stack = await startLocalStack({
         stateDir: o.stateDir,
         ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
         pooler: o.pooler,
+        ...(o.redis ? { redisUrl: o.redis } : {}),
         ports: { proxy: o.proxyPort, proxyHttp: o.httpPort, controlPlane: o.apiPort, scheduler: o.schedulerPort, schedulerHttp: o.schedulerHttpPort, pooler: o.poolerPort },
       });
       onShutdownSignals({ SIGTERM: () => stack.stop(), SIGINT: () => stack.stop() });
@@ -46,6 +49,7 @@ export function registerUpCommand(program: Command): void {
         `  control plane API   ${stack.controlPlane.url}/v1   (OpenAPI: ${stack.controlPlane.url}/v1/openapi.json)`,
         `  scheduler (gRPC)    ${stack.scheduler.address}   metrics http://127.0.0.1:${stack.scheduler.httpPort}/metrics`,
         `  pooler (PgBouncer)  ${stack.poolerPort ? `127.0.0.1:${stack.poolerPort}` : "not running (install pgbouncer)"}`,
+        `  shared state        ${o.redis ? "Redis (route cache, limits, cancel keys, wakes across replicas)" : "in memory (one proxy; --redis to share)"}`,
         `  admin API key       ${stack.controlPlane.adminKeyFile}`,
         `  local CA            ${stack.caFile}`,
         "",

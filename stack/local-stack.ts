@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../common/log.js";
-import { startControlPlane, type ControlPlane } from "../controlplane/index.js";
+import { publishInvalidations, startControlPlane, type ControlPlane } from "../controlplane/index.js";
 import { startProxy, type RunningProxy, ensureLocalCertificates, PROXY_DEFAULTS } from "../proxy/index.js";
 import { startScheduler, type RunningScheduler } from "../wakeup/index.js";
 
@@ -25,6 +25,8 @@ export interface LocalStackOptions {
   /** "auto": PgBouncer when installed. */
   pooler?: "auto" | "pgbouncer" | "none";
   host?: string;
+  /** Redis shared by the control plane and the proxy (redis://host:port); without it, in-memory state. */
+  redisUrl?: string;
   log?: Logger;
 }
 
@@ -75,14 +77,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       caFile: tls.caFile,
     });
     stops.push(() => controlPlane.close());
+    if (opts.redisUrl) {
+      const invalidations = publishInvalidations({ events: controlPlane.events, url: opts.redisUrl, log });
+      stops.push(() => invalidations.close());
+    }
     const proxy = await startProxy({
       stateDir: opts.stateDir,
       controlPlane: { url: controlPlane.url, token: controlPlane.internalToken },
       scheduler: { address: scheduler.address },
+      redis: opts.redisUrl ? { url: opts.redisUrl } : null,
       config: { listenHost: host, port: ports.proxy, httpHost: host, httpPort: ports.proxyHttp, domains: [domain] },
     });
     stops.push(() => proxy.close());
-    // Rotations, deletes and scale changes reach the proxy's cache at once.
+    // Rotations, deletes and scale changes reach the proxy's cache at once (in-process, and through
+    // Redis for other replicas when it is configured).
     controlPlane.events.on("endpoint-changed", (e: { endpoint_id: string; reason: string }) => {
       proxy.router.invalidateEndpoint(e.endpoint_id);
       log.info({ endpoint: e.endpoint_id, reason: e.reason }, "route invalidated");

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { Option, type Command } from "commander";
+import { createLogger } from "../../common/log.js";
 import { defaultStateDir } from "../../common/paths.js";
 import {
   DEFAULT_CONTROL_PLANE_PORT,
@@ -10,6 +11,7 @@ import {
   type ControlPlaneConfigInput,
 } from "../config.js";
 import { DEFAULT_PGBOUNCER_BINARY } from "../pooler/pgbouncer.js";
+import { publishInvalidations } from "../redis-invalidations.js";
 import { startControlPlane } from "../server.js";
 import { reportError } from "./action.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -34,6 +36,7 @@ interface ServeOptions {
   region: string;
   domain: string;
   caFile?: string;
+  redis?: string;
 }
 
 function hostPort(text: string, option: string): { host: string; port: number } {
@@ -104,16 +107,19 @@ export function registerServeCommand(program: Command): void {
     .option("--region <region>", "region this control plane serves", DEFAULT_REGION)
     .option("--domain <domain>", "domain of endpoint host names", DEFAULT_DOMAIN)
     .option("--ca-file <file>", "CA certificate for sslrootcert in connection strings (local default: <state dir>/tls/ca.crt)")
+    .addOption(new Option("--redis <url>", "Redis shared with the proxies: endpoint changes are published there so every replica drops its cached route at once").env("OROCHI_REDIS_URL"))
     .action(async (o: ServeOptions) => {
       try {
         const cp = await startControlPlane(serveConfig(o));
         process.stdout.write(`control plane listening on ${cp.url}\n`);
         if (cp.adminKeyFile) process.stdout.write(`admin API key: ${cp.adminKeyFile}\n`);
         if (cp.pooler) process.stdout.write(`pooler (${cp.pooler.kind}): ${cp.pooler.host}:${cp.pooler.port}\n`);
+        const invalidations = o.redis ? publishInvalidations({ events: cp.events, url: o.redis, log: createLogger("controlplane") }) : null;
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
+        await invalidations?.close();
         await cp.close();
       } catch (err) {
         reportError(err);

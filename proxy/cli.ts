@@ -5,6 +5,7 @@ import { createLogger } from "../common/log.js";
 import { defaultStateDir } from "../common/paths.js";
 import { ROUTE_CACHE_DEFAULTS, ROUTER_DEFAULTS, type RouterSettings } from "../router/index.js";
 import { PROXY_DEFAULTS } from "./defaults.js";
+import { USAGE_METER_DEFAULTS } from "./metering/index.js";
 import { startProxy } from "./start.js";
 
 interface ProxyCliOptions {
@@ -12,6 +13,11 @@ interface ProxyCliOptions {
   controlPlane?: string;
   controlPlaneToken?: string;
   routeCacheTtl: number;
+  usageUrl?: string;
+  usageToken?: string;
+  usageSpoolDir?: string;
+  usageMaxSpoolBytes?: number;
+  usageLabeledEndpoint?: string[];
   scheduler?: string;
   schedulerToken?: string;
   schedulerCa?: string;
@@ -82,6 +88,11 @@ export function registerProxyCommand(program: Command): void {
     .addOption(new Option("--max-client-connections <n>", "client connections held at once; beyond it 53300").env("OROCHI_PROXY_MAX_CLIENT_CONNECTIONS").argParser(parsePositiveInt).default(d.maxClientConnections))
     .addOption(new Option("--drain-timeout <ms>", "SIGTERM: wait this long for sessions").argParser(parsePositiveInt).default(d.drainTimeoutMs))
     .addOption(new Option("--compute-connect-timeout <ms>", "TCP connect to a compute or pooler").argParser(parsePositiveInt).default(d.computeConnectTimeoutMs))
+    .addOption(new Option("--usage-url <url>", "control plane that receives usage records (CU-seconds, bytes); without it no usage is metered").env("OROCHI_USAGE_URL"))
+    .addOption(new Option("--usage-token <token>", "token for the usage endpoint (default: --control-plane-token)").env("OROCHI_USAGE_TOKEN"))
+    .addOption(new Option("--usage-spool-dir <dir>", "local spool of usage records not yet acknowledged (default: <state dir>/proxy/usage-spool)").env("OROCHI_USAGE_SPOOL_DIR"))
+    .addOption(new Option("--usage-max-spool-bytes <bytes>", `spool size bound (default ${USAGE_METER_DEFAULTS.spoolMaxBytes}); beyond it records wait in memory and an alert fires`).argParser(parsePositiveInt))
+    .addOption(new Option("--usage-labeled-endpoint <id>", "endpoint that always gets its own metric label (repeatable; others share top-N slots or \"other\")").argParser(collect))
     .addOption(new Option("--redis <url>", "Redis shared by all replicas (redis://host:port): route cache, limits, cancel keys, wake lock, invalidations; without it state is per proxy").env("OROCHI_REDIS_URL"))
     .addOption(limit("--connect-rate <per-second>", "new connections per second per endpoint (token bucket refill; all replicas together)", "OROCHI_CONNECT_RATE", r.connectRatePerSecond))
     .addOption(limit("--connect-burst <n>", "connections per endpoint accepted at once after a quiet spell (bucket size); beyond rate and burst: 53400", "OROCHI_CONNECT_BURST", r.connectBurst))
@@ -110,8 +121,21 @@ export function registerProxyCommand(program: Command): void {
       if (certs.length !== keys.length) throw new Error("--tls-cert and --tls-key must come in pairs");
       if ((o.routes === undefined) === (o.controlPlane === undefined)) throw new Error("give exactly one of --routes FILE and --control-plane URL");
       if (o.controlPlane && !o.controlPlaneToken) throw new Error("--control-plane needs --control-plane-token (or OROCHI_INTERNAL_TOKEN)");
+      const usageToken = o.usageToken ?? o.controlPlaneToken;
+      if (o.usageUrl && !usageToken) throw new Error("--usage-url needs --usage-token (or --control-plane-token)");
       const log = createLogger("proxy");
       const proxy = await startProxy({
+        usage: o.usageUrl
+          ? {
+              url: o.usageUrl,
+              token: usageToken!,
+              spoolDir: o.usageSpoolDir,
+              limits: {
+                ...(o.usageMaxSpoolBytes ? { spoolMaxBytes: o.usageMaxSpoolBytes } : {}),
+                ...(o.usageLabeledEndpoint ? { labeledEndpoints: o.usageLabeledEndpoint } : {}),
+              },
+            }
+          : null,
         routesFile: o.routes,
         controlPlane: o.controlPlane ? { url: o.controlPlane, token: o.controlPlaneToken!, cache: { ttlMs: o.routeCacheTtl } } : null,
         redis: o.redis ? { url: o.redis } : null,

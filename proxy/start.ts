@@ -18,6 +18,7 @@ import { startActivityReporter, type ActivityReporter } from "./activity-reporte
 import { ProxyMetrics } from "./metrics.js";
 import { proxyConfig, type ProxyConfigInput, type ProxyConfig } from "./config.js";
 import { loadFakeSecretKey } from "./fake-secret-key.js";
+import { startUsageMeter, type UsageMeter, type UsageMeterOptions } from "./metering/index.js";
 import { ProxyServer } from "./server.js";
 import { ensureLocalCertificates } from "./tls/local-ca.js";
 import type { CertificatePair } from "./tls/cert-store.js";
@@ -35,6 +36,8 @@ export interface StartProxyOptions {
   scheduler?: { address: string; token?: string | undefined; ca?: Buffer | undefined } | null;
   /** Shared state with the other replicas (route cache, limits, cancel keys, wakes); without it, in memory. */
   redis?: { url: string } | null;
+  /** Usage accounting delivered to the control plane (proxy/metering); without it, no meter. */
+  usage?: { url: string; token: string; spoolDir?: string | undefined; limits?: UsageMeterOptions["limits"] } | null;
   /** Limits and shared-state timings (router/settings.ts defaults). */
   router?: Partial<RouterSettings>;
   /** Overrides of the defaults; certificates/fakeSecretKey are filled in when absent. */
@@ -47,6 +50,7 @@ export interface RunningProxy {
   readonly server: ProxyServer;
   readonly router: Router;
   readonly scheduler: SchedulerClient | null;
+  readonly meter: UsageMeter | null;
   readonly port: number;
   readonly httpPort: number | null;
   /** Local CA certificate, when the proxy generated its own. */
@@ -120,13 +124,34 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const activity: ActivityReporter | null = scheduler
     ? startActivityReporter({ scheduler, sessions: server.sessions, proxyId: config.proxyId, log })
     : null;
+  let meter: UsageMeter | null = null;
+  // After the listener closed and sessions ended, so every session's end is counted.
   const shutdownExtras = async () => {
+    await meter?.close();
     await activity?.stop();
     await router.close();
     await redis?.close();
     scheduler?.close();
     await controlPlaneSource?.close();
   };
+  if (opts.usage) {
+    try {
+      meter = await startUsageMeter({
+        sessions: server.sessions,
+        proxyId: config.proxyId,
+        spoolDir: opts.usage.spoolDir ?? join(opts.stateDir, "proxy", "usage-spool"),
+        endpointUrl: opts.usage.url,
+        token: opts.usage.token,
+        log,
+        registry: metrics.registry,
+        limits: opts.usage.limits,
+      });
+    } catch (err) {
+      await server.close();
+      await shutdownExtras();
+      throw err;
+    }
+  }
   let health: HealthServer | null = null;
   if (config.httpPort !== null) {
     try {
@@ -142,6 +167,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     server,
     router,
     scheduler,
+    get meter() {
+      return meter;
+    },
     port: server.port,
     httpPort: health?.port ?? null,
     caFile,

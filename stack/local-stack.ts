@@ -84,6 +84,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const proxy = await startProxy({
       stateDir: opts.stateDir,
       controlPlane: { url: controlPlane.url, token: controlPlane.internalToken },
+      usage: { url: controlPlane.url, token: controlPlane.internalToken },
       scheduler: { address: scheduler.address },
       redis: opts.redisUrl ? { url: opts.redisUrl } : null,
       config: { listenHost: host, port: ports.proxy, httpHost: host, httpPort: ports.proxyHttp, domains: [domain] },

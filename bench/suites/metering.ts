@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { createLogger } from "../../common/log.js";
-import { packageRoot } from "../../common/paths.js";
 import { startEphemeralPostgres } from "../../common/postgres/index.js";
 import { startControlPlane } from "../../controlplane/index.js";
 import { envNumber } from "../lib/env.js";
@@ -39,7 +38,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Issue 6's benchmark: proxy throughput with usage accounting off and on, in one run. Two
- * proxy processes built the same way (bench/lib/metered-proxy-main.ts), one with a usage meter
+ * `orochi proxy` processes, one with a usage meter (--usage-url)
  * delivering to a real control plane, serve the same Postgres; pgbench rounds alternate between
  * them, so machine noise hits both alike. Cases: steady sessions (select-only, 8 clients) and a
  * connection per transaction (-C), where each session's start and end go through the meter.
@@ -69,14 +68,13 @@ export async function meteringSuite(): Promise<Record<string, unknown>> {
       logger: createLogger("controlplane").child({}, { level: "warn" }),
     });
     try {
-      const entry = [join(packageRoot(), "dist", "bench", "lib", "metered-proxy-main.js")];
       const routes = join(stack.dir, "routes.json");
       const proxies = {
-        off: await startProxyProcess(["--routes", routes, "--state-dir", join(stack.dir, "proxy-off")], entry),
-        on: await startProxyProcess(
-          ["--routes", routes, "--state-dir", join(stack.dir, "proxy-on"), "--usage-url", cp.url, "--usage-token", cp.internalToken, "--usage-spool-dir", join(stack.dir, "usage-spool")],
-          entry,
-        ),
+        off: await startProxyProcess(["--routes", routes, "--state-dir", join(stack.dir, "proxy-off"), "--no-http"]),
+        on: await startProxyProcess([
+          "--routes", routes, "--state-dir", join(stack.dir, "proxy-on"), "--no-http",
+          "--usage-url", cp.url, "--usage-token", cp.internalToken, "--usage-spool-dir", join(stack.dir, "usage-spool"),
+        ]),
       };
       const target = (v: Variant) =>
         conninfo({ host: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}`, hostaddr: "127.0.0.1", port: proxies[v].port, user: BENCH_ROLE, password: BENCH_PASSWORD, dbname: "postgres", sslmode: "require" });

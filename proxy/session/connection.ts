@@ -197,7 +197,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     const handshakeSeconds = (performance.now() - started) / 1000;
     ctx.metrics.handshakeDuration.observe({ tls: facts.tls ?? "none" }, handshakeSeconds);
     ctx.metrics.connections.inc({ outcome: "success" });
-    ctx.log.info({ ...facts, handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
+    ctx.log.info({ ...facts, outcome: "success", handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
     const sessionStarted = performance.now();
     splice(transport.socket, computeSocket, (end) => {
       ctx.router.cancels.unregister(key.processId);
@@ -284,6 +284,6 @@ async function handleCancel(ctx: ConnectionContext, processId: number, secretKey
     ctx.log.info({ ...facts, endpoint: target.endpointId, outcome: "cancel_forwarded", path }, "cancel request forwarded");
   } catch (err) {
     ctx.metrics.cancelRequests.inc({ result: "failed" });
-    ctx.log.warn({ ...facts, endpoint: target.endpointId, path, error: (err as Error).message }, "cancel request could not be forwarded");
+    ctx.log.warn({ ...facts, endpoint: target.endpointId, outcome: "cancel_failed", path, error: (err as Error).message }, "cancel request could not be forwarded");
   }
 }

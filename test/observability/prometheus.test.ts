@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { packageRoot } from "../../common/paths.js";
 import { startProxy, type RunningProxy } from "../../proxy/index.js";
-import { startUsageMeter, type UsageMeter } from "../../proxy/metering/index.js";
+import type { UsageMeter } from "../../proxy/metering/index.js";
 import { startScheduler, type RunningScheduler } from "../../wakeup/index.js";
 import { silentLogger, startTestControlPlane, startTestStore, type TestControlPlane, type TestStore } from "../controlplane/harness.js";
 import { eventually } from "../harness/eventually.js";
@@ -72,21 +72,13 @@ describe("observability: a real Prometheus scrapes the proxy, the scheduler and 
     proxy = await startProxy({
       stateDir: state.path,
       controlPlane: { url: cp.cp.url, token: cp.cp.internalToken },
+      usage: { url: cp.cp.url, token: cp.cp.internalToken, spoolDir: join(state.path, "usage-spool"), limits: FAST_LIMITS },
       scheduler: { address: scheduler.address },
       config: { port: proxyPort, httpPort: 0 },
       log: silentLogger,
     });
+    meter = proxy.meter!;
     cp.cp.events.on("endpoint-changed", (e: { endpoint_id: string }) => proxy.router.invalidateEndpoint(e.endpoint_id));
-    meter = await startUsageMeter({
-      sessions: proxy.server.sessions,
-      proxyId: proxy.config.proxyId,
-      spoolDir: join(state.path, "usage-spool"),
-      endpointUrl: cp.cp.url,
-      token: cp.cp.internalToken,
-      log: silentLogger,
-      registry: proxy.server.metrics.registry,
-      limits: FAST_LIMITS,
-    });
     targets["orochi-proxy"] = `127.0.0.1:${proxy.httpPort}`;
     targets["orochi-scheduler"] = `127.0.0.1:${scheduler.httpPort}`;
     targets["orochi-controlplane"] = `127.0.0.1:${cp.cp.port}`;
@@ -95,7 +87,6 @@ describe("observability: a real Prometheus scrapes the proxy, the scheduler and 
   afterAll(async () => {
     await prometheus?.stop();
     await proxy?.close();
-    await meter?.close();
     await cp?.close();
     await scheduler?.close({ suspendComputes: true });
     await store?.stop();

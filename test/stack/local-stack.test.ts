@@ -21,12 +21,20 @@ describe("local stack (orochi up)", () => {
   let cluster: { id: string; name: string; connection_string: string; pooled_connection_string: string; password: string };
 
   beforeAll(async () => {
-    const [proxy, proxyHttp, controlPlane, scheduler, schedulerHttp, pooler] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-    stack = await startLocalStack({
-      stateDir: state.path,
-      pooler: "pgbouncer",
-      ports: { proxy: proxy!, proxyHttp: proxyHttp!, controlPlane: controlPlane!, scheduler: scheduler!, schedulerHttp: schedulerHttp!, pooler: pooler! },
-    });
+    // Free ports can be taken by someone else between the probe and the listen: try again.
+    for (let attempt = 1; ; attempt++) {
+      const [proxy, proxyHttp, controlPlane, scheduler, schedulerHttp, pooler] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+      try {
+        stack = await startLocalStack({
+          stateDir: state.path,
+          pooler: "pgbouncer",
+          ports: { proxy: proxy!, proxyHttp: proxyHttp!, controlPlane: controlPlane!, scheduler: scheduler!, schedulerHttp: schedulerHttp!, pooler: pooler! },
+        });
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
+      }
+    }
     apiKey = readFileSync(stack.controlPlane.adminKeyFile!, "utf8").trim();
   });
   afterAll(async () => {

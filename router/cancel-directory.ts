@@ -1,7 +1,7 @@
 import type { Logger } from "../common/log.js";
 import { REDIS_RECORD_VERSION, redisKeys, type CancelKeyRecord } from "../common/redis-contract.js";
 import type { CancelKeyMap, CancelTarget, ProxyCancelKey } from "./cancel-keys.js";
-import { execPipeline, type SharedRedis } from "./redis/shared-redis.js";
+import type { SharedRedis } from "./redis/shared-redis.js";
 import { RENEWALS_PER_TTL } from "./settings.js";
 
 export interface CancelDirectoryOptions {
@@ -16,7 +16,7 @@ export interface CancelDirectoryOptions {
 /**
  * The cancel keys of every replica in Redis, so a CancelRequest that lands on another replica
  * still reaches the right backend. New and ended sessions of one event-loop turn are written in
- * one pipeline; all live keys are rewritten every TTL/3 (SET, not PEXPIRE, so keys lost with a
+ * one batch; all live keys are rewritten every TTL/3 (SET, not PEXPIRE, so keys lost with a
  * restarted Redis come back) and at once when Redis returns after an outage. Nothing here runs
  * per message.
  */
@@ -75,14 +75,15 @@ export class CancelDirectory {
   private async write(publish: Array<{ key: ProxyCancelKey; target: CancelTarget }>, withdraw: ProxyCancelKey[]): Promise<void> {
     if (publish.length === 0 && withdraw.length === 0) return;
     // Failures are not retried one by one: the next renewal rewrites every live key.
-    await this.opts.redis.run("cancel_keys", async (c) => {
-      const pipeline = c.pipeline();
-      for (const { key, target } of publish) {
-        pipeline.set(redisKeys.cancelKey(key.processId, key.secretKey), JSON.stringify(toRecord(target, this.opts.replicaId)), "PX", this.opts.ttlMs);
-      }
-      for (const key of withdraw) pipeline.del(redisKeys.cancelKey(key.processId, key.secretKey));
-      await execPipeline(pipeline);
-    });
+    // Issued in one tick: auto-pipelining sends them together.
+    await this.opts.redis.run("cancel_keys", (c) =>
+      Promise.all([
+        ...publish.map(({ key, target }) =>
+          c.set(redisKeys.cancelKey(key.processId, key.secretKey), JSON.stringify(toRecord(target, this.opts.replicaId)), "PX", this.opts.ttlMs),
+        ),
+        ...withdraw.map((key) => c.del(redisKeys.cancelKey(key.processId, key.secretKey))),
+      ]),
+    );
   }
 }
 

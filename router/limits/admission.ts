@@ -52,13 +52,15 @@ export class Admission {
         "Add the address to the endpoint's allowed_cidrs, or connect from an allowed address."));
     }
     const source = authSource(clientAddress);
-    const blockedMs = await this.authThrottle.blockedForMs(endpoint, source);
+    // Both at once (one round trip to Redis): a refused source's attempt may spend a token,
+    // but so may anyone's attempt to connect — the bucket guards the endpoint, not the source.
+    const [blockedMs, allowed] = await Promise.all([this.authThrottle.blockedForMs(endpoint, source), this.connectRate.allow(endpoint)]);
     if (blockedMs > 0) {
       throw this.reject("auth_throttled", new RouterError("auth_throttled",
         `too many failed authentication attempts for endpoint "${endpoint}" from your address; try again in ${Math.ceil(blockedMs / 1000)} s`,
         `source ${source}`));
     }
-    if (!(await this.connectRate.allow(endpoint))) {
+    if (!allowed) {
       throw this.reject("connection_rate", new RouterError("rate_limited",
         `too many new connections to endpoint "${endpoint}"; slow down and try again shortly`,
         `over ${this.opts.settings.connectRatePerSecond}/s (burst ${this.opts.settings.connectBurst})`));

@@ -1,7 +1,7 @@
 import type { Logger } from "../../common/log.js";
 import { redisKeys } from "../../common/redis-contract.js";
 import { RedisScript } from "../redis/script.js";
-import { execPipeline, type SharedRedis } from "../redis/shared-redis.js";
+import type { SharedRedis } from "../redis/shared-redis.js";
 import { RENEWALS_PER_TTL } from "../settings.js";
 
 /** A session's slot in its endpoint's count; release it exactly when the session ends. */
@@ -138,11 +138,7 @@ export class SessionLeases {
     const batch = [...this.pendingReleases];
     this.pendingReleases.clear();
     // A release that does not reach Redis is not retried: the lease simply expires.
-    await redis.run("sessions", async (c) => {
-      const pipeline = c.pipeline();
-      for (const [endpointId, members] of batch) pipeline.zrem(redisKeys.sessions(endpointId), ...members);
-      await execPipeline(pipeline);
-    });
+    await redis.run("sessions", (c) => Promise.all(batch.map(([endpointId, members]) => c.zrem(redisKeys.sessions(endpointId), ...members))));
   }
 
   private async renew(): Promise<void> {

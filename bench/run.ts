@@ -3,17 +3,19 @@ import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { envList } from "./lib/env.js";
 import { coldStartSuite } from "./suites/cold-start.js";
+import { connectRateSuite } from "./suites/connect-rate.js";
 import { meteringSuite } from "./suites/metering.js";
 import { throughputSuite } from "./suites/throughput.js";
 
 /**
  * `npm run bench`: every suite, in one run, printing side-by-side figures and saving them as
  * JSON in bench/results/. Knobs: BENCH_SUITES (comma list), BENCH_SECONDS, BENCH_ROUNDS,
- * BENCH_CLIENTS, BENCH_IDLE_CLIENTS (see bench/README.md).
+ * BENCH_CLIENTS, BENCH_IDLE_CLIENTS, BENCH_CONNECTS, BENCH_CONNECT_CONCURRENCY (see bench/README.md).
  */
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   throughput: throughputSuite,
   "cold-start": coldStartSuite,
+  "connect-rate": connectRateSuite,
   metering: meteringSuite,
 };
 

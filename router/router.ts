@@ -152,9 +152,10 @@ export class Router {
       this.invalidateEndpoint(message.endpoint_id);
       this.log.info({ endpoint: message.endpoint_id, version: message.version, reason: message.reason }, "endpoint changed; cached route dropped");
     });
-    redis.onResubscribed(() => {
+    redis.onSubscriptionReady((reconnected) => {
+      // Whatever was cached before the subscription worked may have missed an invalidation.
       this.invalidateAll();
-      this.log.info("resubscribed to invalidations after a Redis outage; dropped every cached route");
+      if (reconnected) this.log.info("resubscribed to invalidations after a Redis outage; dropped every cached route");
     });
   }
 

@@ -42,7 +42,7 @@ export class SharedRedis {
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, (message: string) => void>();
   private readonly recoveredListeners: Array<() => void> = [];
-  private readonly resubscribedListeners: Array<() => void> = [];
+  private readonly subscriptionListeners: Array<(reconnected: boolean) => void> = [];
   private pausedUntil = 0;
   private up = false;
   private everReady = false;
@@ -68,7 +68,7 @@ export class SharedRedis {
     this.subscriber.on("error", () => undefined);
     this.subscriber.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
     this.subscriber.on("ready", () => {
-      if (this.subscriberEverReady) for (const l of this.resubscribedListeners) l();
+      for (const l of this.subscriptionListeners) l(this.subscriberEverReady);
       this.subscriberEverReady = true;
     });
   }
@@ -124,9 +124,12 @@ export class SharedRedis {
     this.recoveredListeners.push(listener);
   }
 
-  /** Called when the subscription connection came back: messages may have been missed meanwhile. */
-  onResubscribed(listener: () => void): void {
-    this.resubscribedListeners.push(listener);
+  /**
+   * Called whenever the subscription connection becomes ready — after an outage, or late at
+   * start: messages published before it were missed. `reconnected` is false the first time.
+   */
+  onSubscriptionReady(listener: (reconnected: boolean) => void): void {
+    this.subscriptionListeners.push(listener);
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,7 @@ interface ProxyCliOptions {
   tlsKey: string[];
   stateDir: string;
   allowInsecure: boolean;
+  proxyProtocol: boolean;
   handshakeTimeout: number;
   maxStartupPacket: number;
   maxPasswordMessage: number;
@@ -80,6 +81,7 @@ export function registerProxyCommand(program: Command): void {
     .addOption(new Option("--tls-cert <file>", "certificate chain (PEM); repeat with --tls-key for several pairs, chosen by SNI").env("OROCHI_TLS_CERT").argParser(collect).default([]))
     .addOption(new Option("--tls-key <file>", "private key (PEM) for the --tls-cert at the same position").env("OROCHI_TLS_KEY").argParser(collect).default([]))
     .addOption(new Option("--state-dir <dir>", "state directory (local CA, keys)").env("OROCHI_HOME").default(defaultStateDir(), "$OROCHI_HOME or ./.orochi"))
+    .addOption(new Option("--proxy-protocol", "expect a PROXY protocol v2 header on every connection (behind a TCP load balancer); the client address it carries is used for logs, allow-lists and throttling").env("OROCHI_PROXY_PROTOCOL").default(false))
     .addOption(new Option("--allow-insecure", "accept plaintext (non-TLS) client connections").env("OROCHI_PROXY_ALLOW_INSECURE").default(false))
     .addOption(new Option("--handshake-timeout <ms>", "accept-to-splice deadline").argParser(parsePositiveInt).default(d.handshakeTimeoutMs))
     .addOption(new Option("--max-startup-packet <bytes>", "largest startup packet").argParser(parsePositiveInt).default(d.maxStartupPacketBytes))
@@ -153,6 +155,7 @@ export function registerProxyCommand(program: Command): void {
           domains,
           certificates: certs.map((certFile, i) => ({ certFile, keyFile: keys[i]! })),
           requireTls: !o.allowInsecure,
+          proxyProtocol: o.proxyProtocol,
           handshakeTimeoutMs: o.handshakeTimeout,
           maxStartupPacketBytes: o.maxStartupPacket,
           maxPasswordMessageBytes: o.maxPasswordMessage,

@@ -15,6 +15,8 @@ export interface ProxyConfig {
   readonly domains: readonly string[];
   readonly certificates: readonly CertificatePair[];
   readonly requireTls: boolean;
+  /** Every connection starts with a PROXY protocol v2 header (behind a TCP load balancer). */
+  readonly proxyProtocol: boolean;
   readonly handshakeTimeoutMs: number;
   readonly maxStartupPacketBytes: number;
   readonly maxPasswordMessageBytes: number;
@@ -40,6 +42,7 @@ export function proxyConfig(input: ProxyConfigInput): ProxyConfig {
     httpPort: PROXY_DEFAULTS.httpPort,
     domains: PROXY_DEFAULTS.domains,
     requireTls: PROXY_DEFAULTS.requireTls,
+    proxyProtocol: PROXY_DEFAULTS.proxyProtocol,
     handshakeTimeoutMs: PROXY_DEFAULTS.handshakeTimeoutMs,
     maxStartupPacketBytes: PROXY_DEFAULTS.maxStartupPacketBytes,
     maxPasswordMessageBytes: PROXY_DEFAULTS.maxPasswordMessageBytes,

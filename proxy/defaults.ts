@@ -7,6 +7,8 @@ export const PROXY_DEFAULTS = {
   /** `<endpoint>.local.orochi.localhost`: region "local", domain "orochi.localhost". */
   domains: ["local.orochi.localhost"] as readonly string[],
   requireTls: true,
+  /** Off: clients connect directly. On: only a load balancer sending PROXY v2 may connect. */
+  proxyProtocol: false,
   /** Everything from accept to splice must finish within this (DESIGN.md step 1). */
   handshakeTimeoutMs: 15_000,
   /** PostgreSQL's own limit for startup packets (Neon's pqproto caps at the same). */

@@ -16,6 +16,7 @@ import type { ConnectionOutcome, ProxyMetrics } from "../metrics.js";
 import { backendKeyData, errorResponse, negotiateProtocolVersion, noticeResponse } from "../protocol/backend-messages.js";
 import { ClientError, SQLSTATE, toClientError } from "../protocol/errors.js";
 import { PacketReader } from "../protocol/packet-reader.js";
+import { readProxyHeader } from "../protocol/proxy-protocol.js";
 import type { CertificateStore } from "../tls/cert-store.js";
 import { forwardCancel } from "./cancel.js";
 import { authenticateClient, type AuthGate } from "./client-auth.js";
@@ -59,8 +60,9 @@ interface ConnectionFacts {
  */
 export async function handleConnection(raw: Socket, ctx: ConnectionContext, overLimit: boolean): Promise<void> {
   const started = performance.now();
-  // Captured now: a closed socket no longer knows its peer. (No PROXY protocol yet: the peer is the client.)
-  const clientAddress = raw.remoteAddress ?? "";
+  // Captured now: a closed socket no longer knows its peer. Behind a load balancer speaking
+  // PROXY protocol v2 the header below replaces it with the real client's address.
+  let clientAddress = raw.remoteAddress ?? "";
   const facts: ConnectionFacts = { session: randomUUID(), client: `${clientAddress}:${raw.remotePort}` };
   const holder: { transport: ClientTransport } = { transport: { socket: raw, reader: new PacketReader(raw), tls: null } };
   const abort = new AbortController();
@@ -78,6 +80,13 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
   let compute: ComputeConnection | null = null;
   let lease: SessionLease | null = null;
   try {
+    if (ctx.config.proxyProtocol) {
+      const proxied = await readProxyHeader(holder.transport.reader);
+      if (proxied.source) {
+        clientAddress = proxied.source.address;
+        facts.client = `${proxied.source.address}:${proxied.source.port}`;
+      }
+    }
     const negotiated = await negotiateTransport(holder, {
       certificates: ctx.certificates(),
       maxStartupPacketBytes: ctx.config.maxStartupPacketBytes,

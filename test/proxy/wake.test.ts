@@ -131,8 +131,11 @@ describe("proxy with the scheduler: wake on connect", () => {
     // Within the handshake deadline (15 s), not a hang.
     expect(Date.now() - started).toBeLessThan(15_000);
     await sched.restart();
-    const all = await sched.client.describe();
-    expect(all.map((x) => x.endpointId).sort()).toEqual(Object.values(endpoints).sort());
+    // The client's channel reconnects with gRPC backoff (pushed up by the failed wakes): keep asking.
+    await eventually(async () => {
+      const all = await sched.client.describe();
+      expect(all.map((x) => x.endpointId).sort()).toEqual(Object.values(endpoints).sort());
+    }, 15_000);
     await eventually(async () => {
       const ok = client(endpoints.down);
       await ok.connect();

@@ -4,7 +4,8 @@ import type { Logger } from "../common/log.js";
 import type { Router } from "../router/index.js";
 import type { ProxyConfig } from "./config.js";
 import { ProxyMetrics } from "./metrics.js";
-import { handleConnection, settleBytes } from "./session/connection.js";
+import { settleBytes } from "./session/bytes.js";
+import { handleConnection } from "./session/connection.js";
 import { SessionRegistry } from "./session/session-registry.js";
 import { CertificateStore } from "./tls/cert-store.js";
 

@@ -13,9 +13,10 @@ import {
 } from "../../router/index.js";
 import type { ProxyConfig } from "../config.js";
 import type { ConnectionOutcome, ProxyMetrics } from "../metrics.js";
-import { backendKeyData, errorResponse, negotiateProtocolVersion, noticeResponse } from "../protocol/backend-messages.js";
+import { errorResponse, negotiateProtocolVersion, noticeResponse } from "../protocol/backend-messages.js";
 import { ClientError, SQLSTATE, toClientError } from "../protocol/errors.js";
 import { PacketReader } from "../protocol/packet-reader.js";
+import { startSession } from "./session-start.js";
 import { readProxyHeader } from "../protocol/proxy-protocol.js";
 import type { CertificateStore } from "../tls/cert-store.js";
 import { forwardCancel } from "./cancel.js";
@@ -23,8 +24,7 @@ import { authenticateClient, type AuthGate } from "./client-auth.js";
 import { negotiateTransport, type ClientTransport } from "./client-transport.js";
 import { ComputeRejected, ComputeUnreachable, loginToCompute, type ComputeConnection } from "./compute-login.js";
 import { fromRouterError } from "./router-errors.js";
-import type { LiveSession, SessionRegistry } from "./session-registry.js";
-import { splice } from "./splice.js";
+import type { SessionRegistry } from "./session-registry.js";
 import { computeStartupParams, isReplicationRequest } from "./startup-params.js";
 
 /** Connect attempts per session: the first, and re-wakes after a cached address failed. */
@@ -42,7 +42,7 @@ export interface ConnectionContext {
 }
 
 /** What the connection log line says about a client, filled in as the handshake learns it. */
-interface ConnectionFacts {
+export interface ConnectionFacts {
   session: string;
   client: string;
   tls?: "ssl_request" | "direct";
@@ -68,7 +68,9 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
   const abort = new AbortController();
   raw.setNoDelay(true);
   raw.setKeepAlive(true, ctx.config.keepAliveInitialDelayMs);
-  raw.once("close", () => abort.abort());
+  // Only for the handshake: removed once spliced, so a session keeps nothing of it alive.
+  const abortOnClose = () => abort.abort();
+  raw.once("close", abortOnClose);
   let timedOut = false;
   const deadline = setTimeout(() => {
     timedOut = true;
@@ -167,68 +169,16 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     if (timedOut || abort.signal.aborted) throw new ClientError("disconnect", SQLSTATE.connectionFailure, "client went away during login");
     clearTimeout(deadline);
 
-    const key = ctx.router.cancels.register({
-      address: target.address,
-      processId: compute.processId,
-      secretKey: compute.secretKey,
-      endpointId: auth.request.endpointId,
-    });
-    const clientLeftover = transport.reader.detach();
-    transport.socket.cork();
-    for (const m of compute.greeting) transport.socket.write(m);
-    transport.socket.write(backendKeyData(key.processId, key.secretKey));
-    transport.socket.write(compute.ready);
-    transport.socket.uncork();
-    if (compute.rest.length > 0) transport.socket.write(compute.rest);
-    if (clientLeftover.length > 0) compute.socket.write(clientLeftover);
-
-    const computeSocket = compute.socket;
-    const sessionLease = lease;
-    const session: LiveSession = {
-      id: facts.session,
-      endpointId: auth.request.endpointId,
-      role: user,
-      pooled: auth.request.pooled,
-      startedAt: Date.now(),
-      cu: auth.access.cu,
-      compute: computeSocket,
-      countedIn: 0,
-      countedOut: 0,
-      loginBytesRead: compute.loginBytesRead,
-      loginBytesWritten: compute.loginBytesWritten,
-      close: () => {
-        transport.socket.destroy();
-        computeSocket.destroy();
-      },
-    };
-    ctx.sessions.add(session);
-    ctx.metrics.sessions.inc();
+    // The ClientKey is as good as a password for this role: keep it no longer than the login.
+    auth.clientKey.fill(0);
+    raw.off("close", abortOnClose);
     const handshakeSeconds = (performance.now() - started) / 1000;
+    startSession(ctx, { facts, transport, compute, target, lease, endpointId: auth.request.endpointId, pooled: auth.request.pooled, role: user, cu: auth.access.cu });
     ctx.metrics.handshakeDuration.observe({ tls: facts.tls ?? "none" }, handshakeSeconds);
-    ctx.metrics.connections.inc({ outcome: "success" });
     ctx.log.info({ ...facts, outcome: "success", handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
-    const sessionStarted = performance.now();
-    splice(transport.socket, computeSocket, (end) => {
-      ctx.router.cancels.unregister(key.processId);
-      sessionLease.release();
-      const bytes = settleBytes(session, ctx.metrics);
-      ctx.sessions.remove(session);
-      ctx.metrics.sessions.dec();
-      ctx.log.info(
-        {
-          ...facts,
-          outcome: "closed",
-          ended_by: end.endedBy,
-          error: end.error?.message,
-          duration_ms: Math.round(performance.now() - sessionStarted),
-          bytes_in: bytes.in,
-          bytes_out: bytes.out,
-        },
-        "session ended",
-      );
-    });
   } catch (thrown) {
     clearTimeout(deadline);
+    raw.off("close", abortOnClose);
     compute?.socket.destroy();
     lease?.release();
     if (thrown instanceof ComputeRejected) {
@@ -263,17 +213,6 @@ function endWithError(socket: Socket | ClientTransport["socket"], err: ClientErr
   socket.end(errorResponse({ code: err.sqlstate, message: err.message, hint: err.hint }));
   // Do not wait forever for a client that does not read its error.
   setTimeout(() => socket.destroy(), 1_000).unref();
-}
-
-/** Add the bytes a session moved since last counted to the metrics; returns its totals. */
-export function settleBytes(s: LiveSession, metrics: ProxyMetrics): { in: number; out: number } {
-  const totalIn = Math.max(0, s.compute.bytesWritten - s.loginBytesWritten);
-  const totalOut = Math.max(0, s.compute.bytesRead - s.loginBytesRead);
-  if (totalIn > s.countedIn) metrics.bytes.inc({ direction: "in" }, totalIn - s.countedIn);
-  if (totalOut > s.countedOut) metrics.bytes.inc({ direction: "out" }, totalOut - s.countedOut);
-  s.countedIn = totalIn;
-  s.countedOut = totalOut;
-  return { in: totalIn, out: totalOut };
 }
 
 async function handleCancel(ctx: ConnectionContext, processId: number, secretKey: number, clientAddress: string, facts: ConnectionFacts): Promise<void> {

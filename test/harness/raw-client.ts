@@ -30,7 +30,7 @@ export class RawClient {
 
   /** PG17 direct TLS: TLS from the first byte, ALPN "postgresql". */
   static async directTls(port: number, opts: { ca: Buffer; servername: string; alpn?: string[] }): Promise<RawClient> {
-    const s = tlsConnect({ port, host: "127.0.0.1", ca: opts.ca, servername: opts.servername, ALPNProtocols: opts.alpn ?? ["postgresql"] });
+    const s = tlsConnect({ port, host: "127.0.0.1", ca: opts.ca, servername: opts.servername, ...(opts.alpn?.length === 0 ? {} : { ALPNProtocols: opts.alpn ?? ["postgresql"] }) });
     await new Promise<void>((res, rej) => s.once("secureConnect", res).once("error", rej));
     return new RawClient(s);
   }

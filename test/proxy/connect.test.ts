@@ -82,6 +82,14 @@ describe("proxy: real clients connect and run queries", () => {
     c.close();
   });
 
+  it("direct TLS without ALPN postgresql is refused (another protocol: TLS alert; none: 08P01)", async () => {
+    await expect(RawClient.directTls(f.proxy.port, { ca: f.ca, servername: f.proxy.host(ENDPOINT), alpn: ["http/1.1"] })).rejects.toThrow(/no application protocol|alert/i);
+    const none = await RawClient.directTls(f.proxy.port, { ca: f.ca, servername: f.proxy.host(ENDPOINT), alpn: [] });
+    const e = await none.readError();
+    expect(e.C).toBe("08P01");
+    expect(e.M).toMatch(/ALPN protocol "postgresql"/);
+  });
+
   it("a 3.x protocol minor version gets NegotiateProtocolVersion and proceeds as 3.0", async () => {
     const c = await RawClient.plain(f.proxy.port);
     await c.startTls({ ca: f.ca, servername: f.proxy.host(ENDPOINT) });

@@ -58,31 +58,34 @@ export async function throughputSuite(): Promise<Record<string, unknown>> {
       rows.map((r) => [r.case, r.direct_tps, r.proxy_tps, r.pgbouncer_tps, r.direct_latency_ms, r.proxy_latency_ms, r.proxy_vs_direct, r.pgbouncer_vs_direct]),
     );
 
-    // RSS per idle TLS session: open N authenticated sessions and hold them.
+    // RSS per idle TLS session: the slope of RSS between N/4 and N authenticated idle sessions,
+    // so fixed costs (heap growth from the first handshakes, pools) do not count per session.
     const ca = readFileSync(stack.proxy.caFile);
-    const before = rssBytes(stack.proxy.pid);
     const clients: pg.Client[] = [];
-    for (let i = 0; i < idleClients; i++) {
-      const c = new pg.Client({ host: "127.0.0.1", port: stack.proxy.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "postgres", ssl: { ca, servername: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}` } });
+    const rssSlope = async (pid: number, open: () => Promise<pg.Client>): Promise<number> => {
+      const first = Math.max(1, Math.floor(idleClients / 4));
+      for (let i = 0; i < first; i++) clients.push(await open());
+      await new Promise((r) => setTimeout(r, 500));
+      const low = rssBytes(pid);
+      for (let i = first; i < idleClients; i++) clients.push(await open());
+      await new Promise((r) => setTimeout(r, 500));
+      return (rssBytes(pid) - low) / (idleClients - first);
+    };
+    const connected = async (config: pg.ClientConfig) => {
+      const c = new pg.Client(config);
       await c.connect();
-      clients.push(c);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    const after = rssBytes(stack.proxy.pid);
-    let pgbouncerPerClient = NaN;
-    if (stack.pgbouncer) {
-      const pbBefore = rssBytes(stack.pgbouncer.pid);
-      const pbClients: pg.Client[] = [];
-      for (let i = 0; i < idleClients; i++) {
-        const c = new pg.Client({ host: "127.0.0.1", port: stack.pgbouncer.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "bench", ssl: { rejectUnauthorized: false } });
-        await c.connect();
-        pbClients.push(c);
-      }
-      pgbouncerPerClient = (rssBytes(stack.pgbouncer.pid) - pbBefore) / idleClients;
-      await Promise.all(pbClients.map((c) => c.end()));
-    }
-    await Promise.all(clients.map((c) => c.end()));
-    const perClient = (after - before) / idleClients;
+      return c;
+    };
+    const perClient = await rssSlope(stack.proxy.pid, () =>
+      connected({ host: "127.0.0.1", port: stack.proxy.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "postgres", ssl: { ca, servername: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}` } }),
+    );
+    await Promise.all(clients.splice(0).map((c) => c.end()));
+    const pgbouncerPerClient = stack.pgbouncer
+      ? await rssSlope(stack.pgbouncer.pid, () =>
+          connected({ host: "127.0.0.1", port: stack.pgbouncer!.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "bench", ssl: { rejectUnauthorized: false } }),
+        )
+      : NaN;
+    await Promise.all(clients.splice(0).map((c) => c.end()));
     printTable(`memory per idle TLS session (${idleClients} sessions)`, ["target", "KB per session"], [
       ["proxy", round(perClient / 1024, 1)],
       ["pgbouncer", round(pgbouncerPerClient / 1024, 1)],

@@ -19,7 +19,8 @@ export async function throughputSuite(): Promise<Record<string, unknown>> {
   const rounds = envNumber("BENCH_ROUNDS", 3);
   const clientCounts = envList("BENCH_CLIENTS", ["1", "8", "32"]).map(Number);
   const idleClients = envNumber("BENCH_IDLE_CLIENTS", 200);
-  const stack = await startBenchStack();
+  // Room for every idle session (proxy, then PgBouncer) plus pgbench's clients.
+  const stack = await startBenchStack({ maxConnections: Math.max(400, idleClients + 100) });
   try {
     const targets = (Object.keys(stack.targets) as Target[]).filter((t) => stack.targets[t] !== null);
     const cases = [
@@ -73,6 +74,7 @@ export async function throughputSuite(): Promise<Record<string, unknown>> {
     };
     const connected = async (config: pg.ClientConfig) => {
       const c = new pg.Client(config);
+      c.on("error", (err) => process.stderr.write(`  idle session error: ${err.message}\n`));
       await c.connect();
       return c;
     };
@@ -80,6 +82,10 @@ export async function throughputSuite(): Promise<Record<string, unknown>> {
       connected({ host: "127.0.0.1", port: stack.proxy.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "postgres", ssl: { ca, servername: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}` } }),
     );
     await Promise.all(clients.splice(0).map((c) => c.end()));
+    // Let the compute backends of those sessions exit before PgBouncer opens its own.
+    while (Number((await stack.db.sql<{ n: string }>("select count(*) as n from pg_stat_activity where usename = $1", [BENCH_ROLE]))[0]!.n) > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const pgbouncerPerClient = stack.pgbouncer
       ? await rssSlope(stack.pgbouncer.pid, () =>
           connected({ host: "127.0.0.1", port: stack.pgbouncer!.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "bench", ssl: { rejectUnauthorized: false } }),

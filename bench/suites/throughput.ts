@@ -78,14 +78,16 @@ export async function throughputSuite(): Promise<Record<string, unknown>> {
       await c.connect();
       return c;
     };
+    const backends = async () =>
+      Number((await stack.db.sql<{ n: string }>("select count(*) as n from pg_stat_activity where usename = $1", [BENCH_ROLE]))[0]!.n);
+    const backendsBefore = await backends();
     const perClient = await rssSlope(stack.proxy.pid, () =>
       connected({ host: "127.0.0.1", port: stack.proxy.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "postgres", ssl: { ca, servername: `${BENCH_ENDPOINT}.${LOCAL_DOMAIN}` } }),
     );
     await Promise.all(clients.splice(0).map((c) => c.end()));
-    // Let the compute backends of those sessions exit before PgBouncer opens its own.
-    while (Number((await stack.db.sql<{ n: string }>("select count(*) as n from pg_stat_activity where usename = $1", [BENCH_ROLE]))[0]!.n) > 0) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Let the compute backends of those sessions exit before PgBouncer opens its own (PgBouncer
+    // keeps its idle server connections from the pgbench runs: those stay).
+    while ((await backends()) > backendsBefore) await new Promise((r) => setTimeout(r, 50));
     const pgbouncerPerClient = stack.pgbouncer
       ? await rssSlope(stack.pgbouncer.pid, () =>
           connected({ host: "127.0.0.1", port: stack.pgbouncer!.port, user: BENCH_ROLE, password: BENCH_PASSWORD, database: "bench", ssl: { rejectUnauthorized: false } }),

@@ -26,8 +26,8 @@ export interface RouterSettings {
 }
 
 export const ROUTER_DEFAULTS: RouterSettings = Object.freeze({
-  connectRatePerSecond: 100,
-  connectBurst: 300,
+  connectRatePerSecond: 500,
+  connectBurst: 500,
   authFailureLimit: 10,
   authFailureWindowMs: 60_000,
   authBlockMs: 60_000,

@@ -45,7 +45,7 @@ export async function startBenchStack(opts: { maxConnections?: number; proxyArgs
 
   const routes = join(dir, "routes.json");
   writeFileSync(routes, JSON.stringify({ endpoints: { [BENCH_ENDPOINT]: { address: `127.0.0.1:${db.port}`, cu: 1, roles: { [BENCH_ROLE]: secret } } } }));
-  const proxy = await startProxyProcess(["--routes", routes, "--state-dir", join(dir, "proxy"), "--no-http", ...(opts.proxyArgs ?? [])]);
+  const proxy = await startProxyProcess(["--routes", routes, "--state-dir", join(dir, "proxy"), "--no-http", ...UNLIMITED_CONNECT_RATE, ...(opts.proxyArgs ?? [])]);
   const pgbouncer = existsSync("/usr/sbin/pgbouncer") ? await startPgBouncer(dir, db.port, secret) : null;
 
   const common = { user: BENCH_ROLE, password: BENCH_PASSWORD, dbname: "postgres", sslmode: "require" };
@@ -131,6 +131,12 @@ async function startPgBouncer(dir: string, pgPort: number, secret: string) {
   }
   return { port, pid: child.pid!, child };
 }
+
+/**
+ * Benchmarks measure the proxy, not its flood protection: per-endpoint connection-rate limits
+ * are lifted (pgbench -C opens connections faster than the default rate allows).
+ */
+export const UNLIMITED_CONNECT_RATE = ["--connect-rate", "1000000", "--connect-burst", "1000000"];
 
 /** Resident set size of a process in bytes (Linux). */
 export function rssBytes(pid: number): number {

@@ -6,7 +6,7 @@ import { startEphemeralPostgres } from "../../common/postgres/index.js";
 import { startControlPlane } from "../../controlplane/index.js";
 import { envNumber } from "../lib/env.js";
 import { conninfo, pgbench } from "../lib/pgbench.js";
-import { BENCH_ENDPOINT, BENCH_PASSWORD, BENCH_ROLE, LOCAL_DOMAIN, startBenchStack, startProxyProcess } from "../lib/stack.js";
+import { BENCH_ENDPOINT, BENCH_PASSWORD, BENCH_ROLE, LOCAL_DOMAIN, UNLIMITED_CONNECT_RATE, startBenchStack, startProxyProcess } from "../lib/stack.js";
 import { median, round } from "../lib/stats.js";
 import { printTable } from "../lib/table.js";
 import { meteringCost } from "./metering-cost.js";
@@ -70,9 +70,9 @@ export async function meteringSuite(): Promise<Record<string, unknown>> {
     try {
       const routes = join(stack.dir, "routes.json");
       const proxies = {
-        off: await startProxyProcess(["--routes", routes, "--state-dir", join(stack.dir, "proxy-off"), "--no-http"]),
+        off: await startProxyProcess(["--routes", routes, "--state-dir", join(stack.dir, "proxy-off"), "--no-http", ...UNLIMITED_CONNECT_RATE]),
         on: await startProxyProcess([
-          "--routes", routes, "--state-dir", join(stack.dir, "proxy-on"), "--no-http",
+          "--routes", routes, "--state-dir", join(stack.dir, "proxy-on"), "--no-http", ...UNLIMITED_CONNECT_RATE,
           "--usage-url", cp.url, "--usage-token", cp.internalToken, "--usage-spool-dir", join(stack.dir, "usage-spool"),
         ]),
       };

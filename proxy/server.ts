@@ -37,6 +37,7 @@ export class ProxyServer {
     // The denominator of the connection pool exhaustion alert (ops/prometheus/rules.yml).
     this.metrics.clientConnectionsLimit.set(opts.config.maxClientConnections);
     this.certificates = CertificateStore.load(opts.config.certificates);
+    // No Nagle and TCP keepalive on every client socket, set by the listener (no per-connection calls).
     this.server = createServer(
       { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: opts.config.keepAliveInitialDelayMs },
       (socket) => this.accept(socket),

@@ -71,7 +71,15 @@ export async function loginToCompute(opts: ComputeLoginOptions): Promise<Compute
 
 function connectTcp(opts: ComputeLoginOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: opts.address.host, port: opts.address.port, allowHalfOpen: true, noDelay: true });
+    // No Nagle (request/response traffic) and keepalive, both set as the socket is made.
+    const socket = connect({
+      host: opts.address.host,
+      port: opts.address.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: opts.keepAliveInitialDelayMs,
+    });
     const timer = setTimeout(() => fail(new Error(`connect timeout after ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs);
     const onAbort = () => fail(new Error("client went away"));
     opts.signal.addEventListener("abort", onAbort, { once: true });
@@ -88,7 +96,6 @@ function connectTcp(opts: ComputeLoginOptions): Promise<Socket> {
     socket.once("error", fail);
     socket.once("connect", () => {
       cleanup();
-      socket.setKeepAlive(true, opts.keepAliveInitialDelayMs);
       resolve(socket);
     });
   });

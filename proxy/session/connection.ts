@@ -66,8 +66,6 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
   const facts: ConnectionFacts = { session: randomUUID(), client: `${clientAddress}:${raw.remotePort}` };
   const holder: { transport: ClientTransport } = { transport: { socket: raw, reader: new PacketReader(raw), tls: null } };
   const abort = new AbortController();
-  raw.setNoDelay(true);
-  raw.setKeepAlive(true, ctx.config.keepAliveInitialDelayMs);
   // Only for the handshake: removed once spliced, so a session keeps nothing of it alive.
   const abortOnClose = () => abort.abort();
   raw.once("close", abortOnClose);
@@ -131,6 +129,8 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     // Before the wake: a session over the endpoint's limit must not start its compute.
     lease = await ctx.router.admission.admitSession(auth.access, facts.session, auth.request.pooled);
 
+    // SASLFinal + AuthenticationOk go out with the greeting, unless a notice must come first.
+    let authReply: Buffer | null = auth.reply;
     let noticeSent = false;
     const hooks = {
       signal: abort.signal,
@@ -140,6 +140,9 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
       onWaking: () => {
         if (noticeSent) return;
         noticeSent = true;
+        // libpq accepts notices only after AuthenticationOk.
+        if (authReply) transport.socket.write(authReply);
+        authReply = null;
         transport.socket.write(noticeResponse({ code: "00000", message: `waking up the compute of endpoint "${auth.request.endpointId}"; this takes a moment` }));
       },
     };
@@ -173,7 +176,7 @@ export async function handleConnection(raw: Socket, ctx: ConnectionContext, over
     auth.clientKey.fill(0);
     raw.off("close", abortOnClose);
     const handshakeSeconds = (performance.now() - started) / 1000;
-    startSession(ctx, { facts, transport, compute, target, lease, endpointId: auth.request.endpointId, pooled: auth.request.pooled, role: user, cu: auth.access.cu });
+    startSession(ctx, { facts, transport, compute, target, lease, authReply, endpointId: auth.request.endpointId, pooled: auth.request.pooled, role: user, cu: auth.access.cu });
     ctx.metrics.handshakeDuration.observe({ tls: facts.tls ?? "none" }, handshakeSeconds);
     ctx.log.info({ ...facts, outcome: "success", handshake_ms: Math.round(handshakeSeconds * 1000) }, "session started");
   } catch (thrown) {

@@ -14,6 +14,8 @@ export interface SplicedSession {
   compute: ComputeConnection;
   target: ConnectTarget;
   lease: SessionLease;
+  /** Authentication messages not yet sent to the client (they lead the greeting's write). */
+  authReply: Buffer | null;
   endpointId: string;
   pooled: boolean;
   role: string;
@@ -36,6 +38,7 @@ export function startSession(ctx: ConnectionContext, s: SplicedSession): void {
   const clientLeftover = transport.reader.detach();
   const client = transport.socket;
   client.cork();
+  if (s.authReply) client.write(s.authReply);
   for (const m of compute.greeting) client.write(m);
   client.write(backendKeyData(key.processId, key.secretKey));
   client.write(compute.ready);

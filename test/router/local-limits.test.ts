@@ -72,7 +72,7 @@ describe("limits on local state", () => {
   });
 
   it("settings: every default is there; a bad value is refused with its name", () => {
-    expect(resolveRouterSettings().connectBurst).toBe(300);
+    expect(resolveRouterSettings().connectBurst).toBe(500);
     expect(() => resolveRouterSettings({ sessionLeaseTtlMs: 0 })).toThrow(/router setting sessionLeaseTtlMs must be a positive number/);
     expect(() => resolveRouterSettings({ authFailureLimit: 2.5 })).toThrow(/router setting authFailureLimit must be a whole number/);
   });

@@ -4,9 +4,9 @@ import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { renderPgCat } from "../../controlplane/pooler/pgcat-config.js";
 import type { PoolerEntry } from "../../controlplane/pooler/port.js";
-import { packageRoot } from "../../common/paths.js";
+import { referenceDir } from "../harness/reference.js";
 
-const REFERENCE_DIR = join(packageRoot(), "..", "shared", "reference", "pgcat");
+const REFERENCE_DIR = referenceDir("pgcat");
 const REFERENCES = ["pgcat.toml", "pgcat.minimal.toml", "examples-docker-pgcat.toml"];
 
 /**

@@ -8,6 +8,7 @@ import { freePort } from "../../common/free-port.js";
 import { packageRoot } from "../../common/paths.js";
 import { chownToServerUser, pgBin, serverSpawnIds, startEphemeralPostgres, type EphemeralPostgres } from "../../common/postgres/index.js";
 import { ensureLocalCertificates } from "../../proxy/tls/local-ca.js";
+import { tracked } from "./children.js";
 
 const run = promisify(execFile);
 
@@ -75,10 +76,10 @@ export async function startProxyProcess(
   args: string[],
   command: string[] = [join(packageRoot(), "dist", "bin", "orochi.js"), "proxy"],
 ): Promise<{ port: number; pid: number; caFile: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...command, "--listen", "127.0.0.1:0", ...args], {
+  const child = tracked(spawn(process.execPath, [...command, "--listen", "127.0.0.1:0", ...args], {
     env: { ...process.env, OROCHI_LOG_LEVEL: process.env.OROCHI_LOG_LEVEL ?? "warn" },
     stdio: ["ignore", "pipe", "inherit"],
-  });
+  }));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -124,7 +125,7 @@ async function startPgBouncer(dir: string, pgPort: number, secret: string) {
   chownToServerUser(ini);
   writeFileSync(join(dir, "pgbouncer.log"), "");
   chownToServerUser(join(dir, "pgbouncer.log"));
-  const child = spawn("/usr/sbin/pgbouncer", ["--quiet", ini], { ...serverSpawnIds(), stdio: ["ignore", "ignore", "ignore"] });
+  const child = tracked(spawn("/usr/sbin/pgbouncer", ["--quiet", ini], { ...serverSpawnIds(), stdio: ["ignore", "ignore", "ignore"] }));
   for (let i = 0; i < 200; i++) {
     if (readFileSync(join(dir, "pgbouncer.log"), "utf8").includes("process up")) break;
     await new Promise((r) => setTimeout(r, 20));

@@ -9,6 +9,7 @@ import { ephemeralTemplate, pgBin, processAlive, serverSpawnIds } from "../../co
 import { formatScramSecret, scramSecretFor } from "../../common/scram/index.js";
 import { startProxy } from "../../proxy/index.js";
 import { createSchedulerClient, startScheduler } from "../../wakeup/index.js";
+import { tracked } from "../lib/children.js";
 import { envNumber } from "../lib/env.js";
 import { median, percentile, round } from "../lib/stats.js";
 import { printTable } from "../lib/table.js";
@@ -63,7 +64,7 @@ export async function coldStartSuite(): Promise<Record<string, unknown>> {
       const opts = readFileSync(join(computeDir, "..", "data", "postmaster.opts"), "utf8");
       const args = parseOpts(opts);
       t0 = performance.now();
-      const pgProc = spawn(pgBin("postgres"), args, { ...serverSpawnIds(), stdio: "ignore" });
+      const pgProc = tracked(spawn(pgBin("postgres"), args, { ...serverSpawnIds(), stdio: "ignore" }));
       for (;;) {
         const probe = new pg.Client({ host: "127.0.0.1", port: compute.port, user: ROLE, password: PASSWORD, database: "app" });
         probe.on("error", () => undefined);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tracked } from "../lib/children.js";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { pino } from "pino";
@@ -185,9 +186,9 @@ async function createRunningCluster(cp: ControlPlane): Promise<{ endpoint: strin
 }
 
 async function startFloor(tls: { certFile: string; keyFile: string }, cluster: { endpoint: string; verifier: string }) {
-  const child = spawn(process.execPath, [join(packageRoot(), "dist", "bench", "lib", "handshake-floor.js"), tls.certFile, tls.keyFile, DOMAIN, cluster.endpoint, cluster.verifier], {
+  const child = tracked(spawn(process.execPath, [join(packageRoot(), "dist", "bench", "lib", "handshake-floor.js"), tls.certFile, tls.keyFile, DOMAIN, cluster.endpoint, cluster.verifier], {
     stdio: ["ignore", "pipe", "inherit"],
-  });
+  }));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {

@@ -1,3 +1,4 @@
+import { SingleFlight } from "../common/single-flight.js";
 import type { EndpointAccess, RouteSource } from "./access.js";
 
 export interface RouteCacheOptions {
@@ -28,7 +29,7 @@ type Entry = { expiresAt: number; value: EndpointAccess | null } | { expiresAt: 
  */
 export class CachedRouteSource implements RouteSource {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<EndpointAccess | null>>();
+  private readonly inflight = new SingleFlight<string, EndpointAccess | null>();
   private readonly keysByEndpoint = new Map<string, Set<string>>();
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
@@ -67,29 +68,26 @@ export class CachedRouteSource implements RouteSource {
       this.opts.onResult?.(entry.value ? "hit" : "negative_hit");
       return entry.value;
     }
-    const pending = this.inflight.get(key);
-    if (pending) return pending;
     const generation = this.generation.get(endpointId) ?? 0;
-    const p = this.source.lookup(endpointId, role).then(
-      (value) => {
-        this.opts.onResult?.("miss");
-        if ((this.generation.get(endpointId) ?? 0) === generation) {
-          this.store(endpointId, key, { value, expiresAt: this.now() + (value ? this.ttlMs : this.negativeTtlMs) });
-        }
-        return value;
-      },
-      (err: unknown) => {
-        this.opts.onResult?.("error");
-        // Remember the failure briefly so a struggling source is not stampeded.
-        if ((this.generation.get(endpointId) ?? 0) === generation) {
-          this.store(endpointId, key, { error: err as Error, expiresAt: this.now() + this.errorTtlMs });
-        }
-        throw err;
-      },
-    );
-    this.inflight.set(key, p);
-    void p.finally(() => this.inflight.delete(key)).catch(() => undefined);
-    return p;
+    return this.inflight.run(key, () =>
+      this.source.lookup(endpointId, role).then(
+        (value) => {
+          this.opts.onResult?.("miss");
+          if ((this.generation.get(endpointId) ?? 0) === generation) {
+            this.store(endpointId, key, { value, expiresAt: this.now() + (value ? this.ttlMs : this.negativeTtlMs) });
+          }
+          return value;
+        },
+        (err: unknown) => {
+          this.opts.onResult?.("error");
+          // Remember the failure briefly so a struggling source is not stampeded.
+          if ((this.generation.get(endpointId) ?? 0) === generation) {
+            this.store(endpointId, key, { error: err as Error, expiresAt: this.now() + this.errorTtlMs });
+          }
+          throw err;
+        },
+      ),
+    ).promise;
   }
 
   /** Forget everything cached for an endpoint (all roles). */

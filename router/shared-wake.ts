@@ -6,7 +6,7 @@ import { RouterError } from "./errors.js";
 import { RedisScript } from "./redis/script.js";
 import type { SharedRedis } from "./redis/shared-redis.js";
 import { RENEWALS_PER_TTL } from "./settings.js";
-import { waitWithin } from "./wait-within.js";
+import { waitWithin } from "../common/wait-within.js";
 
 /** A waiting replica looks at the lock and the published address at least this often (messages usually come first). */
 export const WAKE_POLL_INTERVAL_MS = 100;
@@ -71,7 +71,10 @@ export class SharedWaker implements ComputeWaker {
       flight = this.wakeAcrossReplicas(endpointId, deadlineMs, opts.fresh === true).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return waitWithin(flight, deadlineMs, opts.signal, () => notStarted(endpointId, `waited ${deadlineMs} ms for the wake`));
+    return waitWithin(flight, deadlineMs, opts.signal, {
+      timeout: () => notStarted(endpointId, `waited ${deadlineMs} ms for the wake`),
+      abandoned: () => new RouterError("compute_unavailable", "connection abandoned while the compute was being woken", "the client went away"),
+    });
   }
 
   /** The published address failed to connect: make the next connect on any replica wake again. */

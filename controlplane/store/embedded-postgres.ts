@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chownToServerUser, copyTemplate, ensureTemplate, pgMajorVersion, startPostgres, stopPostgres } from "../../common/postgres/index.js";
-import { freeLocalPort } from "./free-port.js";
+import { freePort } from "../../common/free-port.js";
 
 export interface EmbeddedPostgres {
   /** Unix-socket URL (trust auth in a private directory). */
@@ -23,7 +23,7 @@ export async function startEmbeddedPostgres(stateDir: string): Promise<EmbeddedP
     const template = await ensureTemplate(join(stateDir, "templates", String(pgMajorVersion()), "data"));
     await copyTemplate(template, dataDir);
   }
-  const port = await freeLocalPort();
+  const port = await freePort();
   // listen_addresses empty: socket only, nothing on TCP.
   const proc = await startPostgres({ dataDir, port, socketDir, listen: "" });
   return {

@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import type {
   Compute,
   ProvisionRequest,
@@ -7,14 +8,14 @@ import type {
   SchedulerMethods,
   WakeResponse,
 } from "../proto/messages.js";
-import { SingleFlight } from "../util/single-flight.js";
+import { SingleFlight } from "../../common/single-flight.js";
 import { CircuitBreaker, type BreakerState } from "./circuit-breaker.js";
 import { circuitOpenError, classifyCallError, SchedulerClientError } from "./errors.js";
 import { createGrpcTransport, type UnaryTransport } from "./grpc-transport.js";
 import type { WakeRequestResult } from "./hooks.js";
 import { resolveClientOptions, type SchedulerClientOptions } from "./options.js";
 import { REAL_ENVIRONMENT, withRetry, type RetryEnvironment } from "./retry.js";
-import { waitWithin } from "./wait-within.js";
+import { waitWithin } from "../../common/wait-within.js";
 
 export interface CallOptions {
   /** This call's deadline in ms (all attempts); default per method, see DEFAULT_DEADLINES_MS. */
@@ -77,7 +78,11 @@ export function createSchedulerClient(options: SchedulerClientOptions): Schedule
     const report = (result: WakeRequestResult, coldStart: boolean) =>
       options.hooks?.onWake?.({ endpointId, result, durationSeconds: (env.now() - began) / 1000, coldStart, coalesced: flight.joined });
     try {
-      const response = await waitWithin(flight.promise, call.deadlineMs ?? resolved.deadlinesMs.Wake, call.signal, endpointId);
+      const waitMs = call.deadlineMs ?? resolved.deadlinesMs.Wake;
+      const response = await waitWithin(flight.promise, waitMs, call.signal, {
+        timeout: () => new SchedulerClientError("SCHEDULER_TIMEOUT", status.DEADLINE_EXCEEDED, `wake of ${endpointId} did not finish within ${waitMs} ms`, "Wake"),
+        abandoned: () => new SchedulerClientError("CANCELLED", status.CANCELLED, `wake of ${endpointId} abandoned by the caller`, "Wake"),
+      });
       report(response.coldStart ? "cold_start" : "warm", response.coldStart);
       return response;
     } catch (err) {

@@ -3,7 +3,7 @@ import type { ComputeBackend, ComputeHandle, StartOutcome } from "../backend/com
 import { resourcesForCu } from "../backend/sizing.js";
 import type { Compute, ComputeState, ProvisionRequest, ProvisionResponse, ReportActivityRequest, WakeResponse } from "../proto/messages.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import { SingleFlight } from "../util/single-flight.js";
+import { SingleFlight } from "../../common/single-flight.js";
 import { ActivityTracker } from "./activity-tracker.js";
 import { capacityExhausted, endpointBusy, endpointNotFound, toSchedulerError } from "./errors.js";
 import { wakeResultOf, type SchedulerMetrics } from "./metrics.js";

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { KeyedMutex } from "../../../wakeup/util/keyed-mutex.js";
-import { SingleFlight } from "../../../wakeup/util/single-flight.js";
+import { SingleFlight } from "../../../common/single-flight.js";
 
 describe("KeyedMutex", () => {
   it("runs sections of one key one at a time, in order, and other keys alongside", async () => {

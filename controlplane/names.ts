@@ -1,7 +1,7 @@
 import { randomLowerAlphanumeric } from "./crypto/random.js";
 
 /** DESIGN.md contract: "ep-" then lowercase letters, digits and "-", at most 63 characters. */
-export const ENDPOINT_ID_PATTERN = /^ep-[a-z0-9-]{1,60}$/;
+export { ENDPOINT_ID_PATTERN } from "../common/endpoint-id.js";
 /** Cluster names: DNS-label-like, so they read well in CLIs and never look like an id. */
 export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** Role and database names: plain SQL identifiers that need no quoting anywhere, at most 63 bytes (NAMEDATALEN). */

@@ -1,7 +1,8 @@
+import { isValidEndpointId } from "../common/endpoint-id.js";
 import { RouterError } from "./errors.js";
 
-/** DESIGN.md contract: "ep-" then lowercase letters, digits and "-", at most 63 characters. */
-export const ENDPOINT_ID_PATTERN = /^ep-[a-z0-9-]{1,60}$/;
+export { ENDPOINT_ID_PATTERN, isValidEndpointId } from "../common/endpoint-id.js";
+
 /** A host-name or option suffix that asks for the pooled path. */
 export const POOLER_SUFFIX = "-pooler";
 
@@ -18,10 +19,6 @@ export const HOW_TO_PASS_ENDPOINT =
   "Connect with the endpoint host name (<endpoint>.<region>.<domain>, SNI), " +
   "or pass options=endpoint=<endpoint-id> (libpq: options='endpoint=ep-...'), " +
   "or prefix the password: endpoint=<endpoint-id>;<password>";
-
-export function isValidEndpointId(id: string): boolean {
-  return ENDPOINT_ID_PATTERN.test(id);
-}
 
 /** Split `ep-x-pooler` into id + pooled flag and validate the id. */
 export function parseEndpointLabel(label: string, source: EndpointSource): EndpointRequest {

@@ -1,3 +1,4 @@
+import { ENDPOINT_ID_PATTERN } from "../../common/endpoint-id.js";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Logger } from "../../common/log.js";
@@ -28,7 +29,7 @@ const LimitsSchema = z.strictObject({
   maxLabeledEndpoints: z.number().int().min(0).max(10_000).default(D.maxLabeledEndpoints),
   labelIdleReleaseMs: ms(1_000, 86_400_000, D.labelIdleReleaseMs),
   /** Endpoints that always get their own label value, on top of maxLabeledEndpoints. */
-  labeledEndpoints: z.array(z.string().regex(/^ep-[a-z0-9-]{1,60}$/)).max(1_000).default([]),
+  labeledEndpoints: z.array(z.string().regex(ENDPOINT_ID_PATTERN)).max(1_000).default([]),
 });
 
 export type UsageMeterLimits = z.output<typeof LimitsSchema>;

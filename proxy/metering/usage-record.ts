@@ -1,3 +1,4 @@
+import { ENDPOINT_ID_PATTERN } from "../../common/endpoint-id.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { UsageRecord } from "../../controlplane/usage-api.js";
@@ -32,7 +33,7 @@ export function recordOf(entry: UsageEntry): UsageRecord {
 /** A spool line: the record exactly as it is sent (controlplane/usage-api.ts). */
 const SpoolRecord = z.strictObject({
   id: z.string().min(1).max(64),
-  endpoint_id: z.string().regex(/^ep-[a-z0-9-]{1,60}$/),
+  endpoint_id: z.string().regex(ENDPOINT_ID_PATTERN),
   minute: z.iso.datetime().refine((s) => Date.parse(s) % MS_PER_MINUTE === 0, "not the start of a minute"),
   cu: z.number().positive().finite(),
   mask: z.string().refine((s) => maskFromHex(s) !== null, "not a 60-bit hex mask"),

@@ -1,10 +1,9 @@
+import { ENDPOINT_ID_MAX_LENGTH, isValidEndpointId } from "../../common/endpoint-id.js";
 import { parseScramSecret } from "../../common/scram/index.js";
 import { MAX_CU } from "../backend/sizing.js";
 import { invalidArgument } from "./errors.js";
 
-/** DESIGN.md contract: `ep-` followed by lowercase letters, digits and `-`, at most 63 characters. */
-export const ENDPOINT_ID_PATTERN = /^ep-[a-z0-9-]+$/;
-export const ENDPOINT_ID_MAX_LENGTH = 63;
+export { ENDPOINT_ID_MAX_LENGTH, ENDPOINT_ID_PATTERN, isValidEndpointId } from "../../common/endpoint-id.js";
 
 /** Plain SQL identifiers only (PostgreSQL truncates names beyond 63 bytes: NAMEDATALEN - 1). */
 const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -12,10 +11,6 @@ const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const RESERVED_ROLES = new Set(["postgres", "public", "none", "current_user", "current_role", "session_user"]);
 const RESERVED_DATABASES = new Set(["template0", "template1"]);
 
-
-export function isValidEndpointId(id: string): boolean {
-  return id.length <= ENDPOINT_ID_MAX_LENGTH && ENDPOINT_ID_PATTERN.test(id);
-}
 
 export function checkEndpointId(id: string, field = "endpoint_id"): string {
   if (!id) throw invalidArgument(`${field} is required`);
